@@ -1,0 +1,96 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { defineNode, type NodeItem } from '@campaignos/sdk';
+
+/**
+ * The enrolment item both hosts hand to the journey: the event that started it and the contact
+ * it belongs to. The runtime builds it from its store; inside n8n it arrives as a webhook body.
+ */
+export interface CampaignEventItem {
+  event: { id: string; name: string; properties: Record<string, unknown>; timestamp: string };
+  contact: {
+    id: string;
+    externalId: string | null;
+    email: string | null;
+    attributes: Record<string, unknown>;
+    timeZone: string | null;
+  };
+}
+
+/**
+ * Starts a journey when a contact does something (`signup`, `order_placed`, ...). The runtime
+ * routes matching events from its outbox and gives `execute` the enrolment item; inside n8n the
+ * CampaignOS runtime (or anything else) POSTs the same shape to the node's webhook.
+ */
+export const EventTrigger = defineNode({
+  group: 'trigger',
+  trigger: { on: 'event' },
+  description: {
+    displayName: 'CampaignOS Event Trigger',
+    name: 'eventTrigger',
+    icon: 'file:campaignos.svg',
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{ "on " + $parameter.event }}',
+    description: 'Starts a journey when a contact triggers a CampaignOS event',
+    defaults: { name: 'CampaignOS Event Trigger' },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main],
+    webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'campaignos-event' }],
+    properties: [
+      {
+        displayName: 'Event',
+        name: 'event',
+        type: 'string',
+        required: true,
+        default: '',
+        placeholder: 'signup',
+        description: 'Name of the event that enrols the contact, as sent to /v1/events',
+      },
+      {
+        displayName: 'Allow Re-Entry',
+        name: 'allowReentry',
+        type: 'boolean',
+        default: false,
+        description:
+          'Whether a contact who already went through this journey version may enter it again on a new event',
+      },
+    ],
+  },
+
+  // The runtime has already matched the event and applied the re-entry rule; the trigger only
+  // hands the enrolment item on so expressions downstream see `$json.event` and `$json.contact`.
+  execute: async (ctx) => [ctx.getInputItems().map((item, i): NodeItem => ({ json: item.json, pairedItem: { item: i } }))],
+
+  webhook: (body, params) => {
+    const item = parseCampaignEvent(body);
+    if (!item || item.event.name !== params('event')) return null;
+    return [{ json: { ...item } }];
+  },
+});
+
+/** Checks a webhook body once at the edge; anything that is not a CampaignOS event is ignored. */
+export function parseCampaignEvent(body: unknown): CampaignEventItem | null {
+  if (!isRecord(body) || !isRecord(body.event) || !isRecord(body.contact)) return null;
+  const { event, contact } = body;
+  if (typeof event.name !== 'string' || event.name === '') return null;
+  if (typeof contact.id !== 'string' || contact.id === '') return null;
+  return {
+    event: {
+      id: typeof event.id === 'string' ? event.id : '',
+      name: event.name,
+      properties: isRecord(event.properties) ? event.properties : {},
+      timestamp: typeof event.timestamp === 'string' ? event.timestamp : new Date().toISOString(),
+    },
+    contact: {
+      id: contact.id,
+      externalId: typeof contact.externalId === 'string' ? contact.externalId : null,
+      email: typeof contact.email === 'string' ? contact.email : null,
+      attributes: isRecord(contact.attributes) ? contact.attributes : {},
+      timeZone: typeof contact.timeZone === 'string' ? contact.timeZone : null,
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

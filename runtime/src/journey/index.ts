@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow type the runtime registers.
+export { journey } from './journey.workflow.js';

@@ -1,0 +1,156 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { JOURNEY_TASK_QUEUE, JOURNEY_WORKFLOW_TYPE, type JourneyInput } from '../journey/journey.types.js';
+import type { Logger } from '../logger.js';
+import type { Store, WorkflowVersion } from '../store/index.js';
+
+export interface TriggerRouterOptions {
+  store: Store;
+  temporal: Client;
+  logger: Logger;
+  /** Outbox rows claimed per transaction. */
+  batchSize?: number;
+  /** Journey starts in flight at once. */
+  startConcurrency?: number;
+  /** How often to look at the outbox when no notification arrives. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * Drains the transactional outbox: for every committed event, starts a journey for each active
+ * workflow whose trigger it matches. Rows are claimed with SKIP LOCKED (any number of routers can
+ * run) and deleted only after their journeys are started, so a crash anywhere re-routes the
+ * event, and the deterministic journey id keeps the retry from enrolling anyone twice.
+ */
+export class TriggerRouter {
+  private running = false;
+  private wake: (() => void) | null = null;
+  private notified = false;
+  private listener: { release(): void } | null = null;
+  private loop: Promise<void> | null = null;
+  readonly stats = { routedEvents: 0, startedJourneys: 0 };
+
+  constructor(private readonly options: TriggerRouterOptions) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.listener?.release();
+  }
+
+  /** Routes whatever is in the outbox now; returns how many events were routed. */
+  async drainOnce(): Promise<number> {
+    const { store } = this.options;
+    return store.db.transaction(async (tx) => {
+      const claimed = await tx.raw(
+        `SELECT o.id AS outbox_id, e.id, e.workspace_id, e.contact_id, e.name
+           FROM outbox o JOIN events e ON e.id = o.event_id
+          WHERE o.id IN (SELECT id FROM outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)`,
+        [this.options.batchSize ?? 500],
+      );
+      const events = claimed.rows as Array<{ outbox_id: string; id: string; workspace_id: string; contact_id: string; name: string }>;
+      if (events.length === 0) return 0;
+      const versions = await store.workflows.activeTriggers(events.map((e) => ({ workspaceId: e.workspace_id, eventName: e.name })));
+      const starts = events.flatMap((event) =>
+        versions.filter((v) => v.workspaceId === event.workspace_id && v.triggerEvent === event.name).map((version) => ({ event, version })),
+      );
+      await mapLimit(starts, this.options.startConcurrency ?? 64, ({ event, version }) => this.enrol(event, version));
+      await tx('outbox').whereIn('id', events.map((e) => e.outbox_id)).delete();
+      this.stats.routedEvents += events.length;
+      return events.length;
+    });
+  }
+
+  private async enrol(event: { id: string; workspace_id: string; contact_id: string }, version: WorkflowVersion): Promise<void> {
+    const { store, temporal, logger } = this.options;
+    // Without re-entry a contact walks a version once, whatever the number of matching events.
+    const journeyId = version.allowReentry ? `journey-${version.id}-${event.contact_id}-${event.id}` : `journey-${version.id}-${event.contact_id}`;
+    const claimed = await store.journeys.claim({
+      id: journeyId,
+      workspaceId: event.workspace_id,
+      workflowId: version.workflowId,
+      versionId: version.id,
+      contactId: event.contact_id,
+      entryEventId: event.id,
+    });
+    if (!claimed) return;
+    const input: JourneyInput = {
+      v: 1,
+      journeyId,
+      workspaceId: event.workspace_id,
+      workflowId: version.workflowId,
+      versionId: version.id,
+      contactId: event.contact_id,
+      entryEventId: event.id,
+    };
+    try {
+      await temporal.workflow.start(JOURNEY_WORKFLOW_TYPE, {
+        taskQueue: JOURNEY_TASK_QUEUE,
+        workflowId: journeyId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      this.stats.startedJourneys++;
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    logger.debug('journey started', { journeyId, eventId: event.id });
+  }
+
+  private async listen(): Promise<void> {
+    // A dedicated connection LISTENs so a committed event is routed within milliseconds;
+    // polling remains as the safety net (notifications are not durable).
+    const db = this.options.store.db;
+    const client = (await db.client.acquireConnection()) as Knex.Client & {
+      query(sql: string): Promise<unknown>;
+      on(event: 'notification', fn: () => void): void;
+    };
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    await client.query('LISTEN campaignos_outbox');
+    this.listener = { release: () => void db.client.releaseConnection(client) };
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    while (this.running) {
+      let routed = 0;
+      this.notified = false;
+      try {
+        routed = await this.drainOnce();
+      } catch (error) {
+        logger.error('routing failed; will retry', { error: (error as Error).message });
+        await delay(1000);
+      }
+      if (routed === 0 && this.running && !this.notified) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.pollIntervalMs ?? 1000);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+    }
+  }
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

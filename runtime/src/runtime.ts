@@ -1,0 +1,130 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { createApi } from './api/server.js';
+import { EventWriter } from './ingest/event-writer.js';
+import { createLogger, type Logger } from './logger.js';
+import { BUILTIN_NODE_PACKAGES, NodeRegistry } from './nodes/registry.js';
+import { TriggerRouter } from './router/trigger-router.js';
+import { SendGate } from './send-gate/send-gate.js';
+import { createDb, createStore, migrate, type Store } from './store/index.js';
+import { createJourneyWorker } from './temporal/worker.js';
+
+export type TemporalTarget =
+  | { address: string; namespace: string }
+  /** Already-open connections, e.g. from a test environment. */
+  | { client: Client; connection: NativeConnection; namespace: string };
+
+export interface RuntimeOptions {
+  databaseUrl: string;
+  temporal: TemporalTarget;
+  secret: string;
+  /** What this process does; at scale, API instances and workers run apart. */
+  roles: { api?: boolean; worker?: boolean; router?: boolean };
+  host?: string;
+  port?: number;
+  publicUrl?: string;
+  nodePackages?: string[];
+  logger?: Logger;
+  /** Apply pending migrations at start (the dev command does; production runs `campaignos migrate`). */
+  migrate?: boolean;
+}
+
+export interface Runtime {
+  /** Base URL of the API, when this process serves it. */
+  url: string | null;
+  store: Store;
+  registry: NodeRegistry;
+  router: TriggerRouter | null;
+  stop(): Promise<void>;
+}
+
+/** Starts the parts of CampaignOS this process should run, sharing one store and one Temporal connection. */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const logger = options.logger ?? createLogger('campaignos');
+  const db = createDb(options.databaseUrl);
+  if (options.migrate) await migrate(db);
+  const store = createStore(db, options.secret);
+  const registry = NodeRegistry.load([...BUILTIN_NODE_PACKAGES, ...(options.nodePackages ?? [])]);
+  const cleanups: Array<() => Promise<void>> = [];
+
+  const temporal = options.temporal;
+  let client: Client;
+  let nativeConnection: NativeConnection | null = null;
+  if ('client' in temporal) {
+    client = temporal.client;
+    nativeConnection = temporal.connection;
+  } else {
+    const connection = await Connection.connect({ address: temporal.address });
+    client = new Client({ connection, namespace: temporal.namespace });
+    cleanups.push(() => connection.close());
+  }
+
+  let url: string | null = null;
+  const publicUrlHolder = { value: options.publicUrl ?? '' };
+
+  if (options.roles.api) {
+    const writer = new EventWriter(db);
+    const app = createApi({
+      store,
+      registry,
+      writer,
+      secret: options.secret,
+      logger,
+      readiness: { temporal: async () => void (await client.workflowService.getSystemInfo({})) },
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve(s));
+      s.on('error', reject);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+    publicUrlHolder.value ||= url;
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    server.keepAliveTimeout = 65_000;
+  }
+
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  if (options.roles.worker) {
+    // n8n-workflow lets `$env` / `process.env` read the worker's environment unless told not to;
+    // a workflow must never be able to put DATABASE_URL or a secret into an email.
+    process.env.N8N_BLOCK_ENV_ACCESS_IN_NODE = 'true';
+    if (!nativeConnection) {
+      nativeConnection = await NativeConnection.connect({ address: (temporal as { address: string }).address });
+      const owned = nativeConnection;
+      cleanups.push(() => owned.close());
+    }
+    const sendGate = new SendGate({ db, secret: options.secret, publicUrl: publicUrlHolder.value || 'http://127.0.0.1:3000' });
+    worker = await createJourneyWorker({
+      connection: nativeConnection,
+      namespace: temporal.namespace,
+      activities: createActivities({ store, registry, sendGate, logger }),
+    });
+    workerRun = worker.run();
+  }
+
+  let router: TriggerRouter | null = null;
+  if (options.roles.router) {
+    router = new TriggerRouter({ store, temporal: client, logger });
+    await router.start();
+  }
+
+  return {
+    url,
+    store,
+    registry,
+    router,
+    async stop() {
+      await router?.stop();
+      if (worker) {
+        worker.shutdown();
+        await workerRun?.catch(() => undefined);
+      }
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Db } from './db.js';
+import { contactsStore } from './contacts.store.js';
+import { credentialsStore } from './credentials.store.js';
+import { journeysStore } from './journeys.store.js';
+import { messagesStore } from './messages.store.js';
+import { workflowsStore } from './workflows.store.js';
+import { workspacesStore } from './workspaces.store.js';
+
+export { createDb, migrate, type Db } from './db.js';
+export { ContactConflictError, isUuid, type Contact, type ContactUpsert } from './contacts.store.js';
+export type { CredentialInfo } from './credentials.store.js';
+export type { JourneyRecord, JourneyStatus, JourneyStep } from './journeys.store.js';
+export type { MessageRecord } from './messages.store.js';
+export type { WorkflowSummary, WorkflowVersion } from './workflows.store.js';
+
+/** Every table the runtime owns, behind workspace-scoped functions. */
+export function createStore(db: Db, secret: string) {
+  return {
+    db,
+    workspaces: workspacesStore(db),
+    contacts: contactsStore(db),
+    credentials: credentialsStore(db, secret),
+    workflows: workflowsStore(db),
+    journeys: journeysStore(db),
+    messages: messagesStore(db),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

@@ -1,0 +1,156 @@
+import type { Knex } from 'knex';
+
+// Migrations live in code (not discovered from a folder) so a bundled or compiled runtime
+// carries them wherever it runs. Never edit a published migration: add a new one.
+const migrations: Record<string, { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> }> = {
+  '0001_initial': {
+    async up(db) {
+      await db.raw('CREATE EXTENSION IF NOT EXISTS pgcrypto');
+      await db.schema.createTable('workspaces', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.text('name').notNullable().unique();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.schema.createTable('api_keys', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+        t.text('key_hash').notNullable().unique();
+        t.text('prefix').notNullable();
+        t.text('name').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('revoked_at', { useTz: true });
+      });
+      await db.schema.createTable('contacts', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+        t.text('external_id');
+        t.text('email');
+        t.text('phone');
+        t.text('time_zone');
+        t.jsonb('attributes').notNullable().defaultTo('{}');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.raw('CREATE UNIQUE INDEX contacts_external_id ON contacts (workspace_id, external_id) WHERE external_id IS NOT NULL');
+      await db.raw('CREATE UNIQUE INDEX contacts_email ON contacts (workspace_id, email) WHERE email IS NOT NULL');
+
+      await db.schema.createTable('events', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+        t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+        t.text('name').notNullable();
+        t.jsonb('properties').notNullable().defaultTo('{}');
+        t.text('idempotency_key');
+        t.timestamp('occurred_at', { useTz: true }).notNullable();
+        t.timestamp('received_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.raw('CREATE UNIQUE INDEX events_idempotency ON events (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL');
+      await db.raw('CREATE INDEX events_contact ON events (contact_id, name, occurred_at DESC)');
+
+      // The transactional outbox: written in the same transaction as the event, drained by the
+      // trigger router, so a crash between commit and enrolment loses nothing.
+      await db.schema.createTable('outbox', (t) => {
+        t.bigIncrements('id');
+        t.uuid('workspace_id').notNullable();
+        t.uuid('event_id').notNullable().references('events.id').onDelete('CASCADE');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+
+      await db.schema.createTable('credentials', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+        t.text('name').notNullable();
+        t.text('type').notNullable();
+        t.text('data_encrypted').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.unique(['workspace_id', 'name']);
+      });
+
+      await db.schema.createTable('workflows', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+        t.text('name').notNullable();
+        t.boolean('active').notNullable().defaultTo(false);
+        t.uuid('active_version_id');
+        t.integer('latest_version').notNullable().defaultTo(0);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      // Versions are immutable: a journey finishes on the version it started on.
+      await db.schema.createTable('workflow_versions', (t) => {
+        t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+        t.uuid('workflow_id').notNullable().references('workflows.id').onDelete('CASCADE');
+        t.uuid('workspace_id').notNullable();
+        t.integer('version').notNullable();
+        t.jsonb('definition').notNullable();
+        t.jsonb('plan').notNullable();
+        t.text('trigger_event').notNullable();
+        t.boolean('allow_reentry').notNullable().defaultTo(false);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.unique(['workflow_id', 'version']);
+      });
+      await db.raw('CREATE INDEX workflows_active ON workflows (workspace_id) WHERE active');
+
+      await db.schema.createTable('journeys', (t) => {
+        t.text('id').primary();
+        t.uuid('workspace_id').notNullable();
+        t.uuid('workflow_id').notNullable();
+        t.uuid('version_id').notNullable();
+        t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+        t.uuid('entry_event_id');
+        t.text('status').notNullable();
+        t.text('current_node');
+        t.text('error');
+        t.timestamp('started_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('finished_at', { useTz: true });
+      });
+      await db.raw('CREATE INDEX journeys_contact ON journeys (workspace_id, contact_id, started_at DESC)');
+      await db.schema.createTable('journey_steps', (t) => {
+        t.text('journey_id').notNullable().references('journeys.id').onDelete('CASCADE');
+        t.integer('seq').notNullable();
+        t.text('node_name').notNullable();
+        t.jsonb('output').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.primary(['journey_id', 'seq']);
+      });
+
+      await db.schema.createTable('messages', (t) => {
+        t.uuid('id').primary();
+        t.uuid('workspace_id').notNullable();
+        t.uuid('contact_id').references('contacts.id').onDelete('CASCADE');
+        t.text('journey_id');
+        t.text('node_name');
+        t.text('channel').notNullable();
+        t.text('recipient');
+        t.text('summary');
+        t.text('idempotency_key').notNullable().unique();
+        t.text('status').notNullable();
+        t.text('reason');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('sent_at', { useTz: true });
+      });
+      await db.raw('CREATE INDEX messages_contact ON messages (workspace_id, contact_id, created_at DESC)');
+
+      await db.schema.createTable('suppressions', (t) => {
+        t.uuid('workspace_id').notNullable();
+        t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+        t.text('channel').notNullable();
+        t.text('reason').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.primary(['workspace_id', 'contact_id', 'channel']);
+      });
+    },
+    async down(db) {
+      for (const table of ['suppressions', 'messages', 'journey_steps', 'journeys', 'workflow_versions', 'workflows', 'credentials', 'outbox', 'events', 'contacts', 'api_keys', 'workspaces']) {
+        await db.schema.dropTableIfExists(table);
+      }
+    },
+  },
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

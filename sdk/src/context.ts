@@ -1,0 +1,93 @@
+/** One item flowing between nodes, as in n8n: a JSON object (binary data is not used by journeys). */
+export interface NodeItem {
+  json: Record<string, unknown>;
+  /** Which input item this one came from; hosts use it for `$('Node').item` in expressions. */
+  pairedItem?: { item: number };
+}
+
+/** What a node returns: one array of items per output (most nodes have one output). */
+export type NodeOutput = NodeItem[][];
+
+export interface NodeLogger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  /** Sent as JSON when an object, as is when a string. */
+  body?: unknown;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A contact as a node sees it. */
+export interface ContactView {
+  id: string;
+  externalId: string | null;
+  email: string | null;
+  phone: string | null;
+  timeZone: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** What a channel node is about to send, so the host's send gate can decide. */
+export interface Envelope {
+  channel: string;
+  /** The address on that channel: an email address, a phone number, a chat id. */
+  recipient: string;
+  itemIndex: number;
+  /** A short human summary for the message log (a subject line, the first words). */
+  summary?: string;
+}
+
+/** What the send gate hands to the node when a send may go ahead. */
+export interface DeliveryTicket {
+  /** Stable across retries of the same send: use it as the provider's idempotency key or Message-ID. */
+  messageId: string;
+  /** Page where the recipient can unsubscribe; present when the host manages consent. */
+  unsubscribeUrl?: string;
+  /** RFC 8058 one-click endpoint for the `List-Unsubscribe` header. */
+  oneClickUnsubscribeUrl?: string;
+}
+
+export type DeliveryOutcome<T> =
+  | { status: 'sent'; messageId: string; result: T }
+  | { status: 'skipped'; messageId: string | null; reason: 'suppressed' | 'duplicate' | 'no-recipient' };
+
+/** Services of a CampaignOS runtime, available to nodes when one is reachable. */
+export interface CampaignServices {
+  /** The contact the current item belongs to (in a journey: the journey's contact). */
+  contact(itemIndex: number): Promise<ContactView>;
+  /**
+   * Runs `send` only if the send gate allows it (consent, suppression, idempotency) and
+   * records the message. A retried step gets `duplicate` instead of a second send.
+   */
+  deliver<T>(envelope: Envelope, send: (ticket: DeliveryTicket) => Promise<T>): Promise<DeliveryOutcome<T>>;
+}
+
+export type HostKind = 'campaignos' | 'n8n';
+
+/** Everything a node may use while it executes, whichever host runs it. */
+export interface NodeContext {
+  readonly host: HostKind;
+  readonly node: { readonly name: string; readonly type: string; readonly typeVersion: number };
+  readonly logger: NodeLogger;
+  /** CampaignOS services, or undefined in a host that has none (n8n without a CampaignOS credential). */
+  readonly campaign: CampaignServices | undefined;
+  getInputItems(): NodeItem[];
+  /** A parameter's value for one item, with `={{ }}` expressions already resolved. */
+  getParameter<T = unknown>(name: string, itemIndex: number, fallback?: T): T;
+  getCredentials<T extends object = Record<string, unknown>>(type: string, itemIndex: number): Promise<T>;
+  continueOnFail(): boolean;
+  http(request: HttpRequest): Promise<HttpResponse>;
+}

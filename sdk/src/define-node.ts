@@ -1,0 +1,104 @@
+import type {
+  IExecuteFunctions,
+  INodeExecutionData,
+  INodeType,
+  INodeTypeDescription,
+  IWebhookFunctions,
+  IWebhookResponseData,
+} from 'n8n-workflow';
+import type { NodeContext, NodeItem, NodeOutput } from './context.js';
+import { createN8nContext } from './n8n-host.js';
+import { toNodeError } from './errors.js';
+
+/** Bumped when the contract between nodes and hosts changes incompatibly. */
+export const NODE_API_VERSION = 1;
+
+export type NodeGroup = 'trigger' | 'segment' | 'score' | 'channel' | 'action';
+
+/** What a trigger node tells a CampaignOS host: which events start a journey. */
+export interface TriggerSpec {
+  /** Which kind of occurrence enrols a contact. */
+  on: 'event';
+}
+
+export interface NodeDefinition {
+  /** The n8n node description, used verbatim by n8n and by the runtime's deploy validation. */
+  description: INodeTypeDescription;
+  group: NodeGroup;
+  /** Channel name for channel nodes (`email`, `sms`, ...): the send gate's unit of consent. */
+  channel?: string;
+  trigger?: TriggerSpec;
+  execute(ctx: NodeContext): Promise<NodeOutput>;
+  /**
+   * For triggers inside n8n: turns the body of the CampaignOS webhook call into items,
+   * or null to ignore the call.
+   */
+  webhook?(body: unknown, params: (name: string) => unknown): NodeItem[] | null;
+}
+
+/** The public shape of what defineNode returns: an n8n node class carrying its definition. */
+export interface DefinedNodeClass {
+  new (): INodeType;
+  readonly campaignos: { apiVersion: number; definition: NodeDefinition };
+}
+
+const NODE_BRAND = Symbol.for('campaignos.sdk.node');
+
+/**
+ * Declares a node once. The result is an n8n `INodeType` class (export it from
+ * `<Name>.node.ts` and n8n loads it as a community node); the CampaignOS runtime runs the
+ * same class through its own context.
+ *
+ * @example
+ * export class Hello = defineNode({
+ *   group: 'action',
+ *   description: { displayName: 'Hello', name: 'hello', ... },
+ *   execute: (ctx) => eachItem(ctx, async (item) => ({ json: { ...item.json, hello: 'world' } })),
+ * });
+ */
+export function defineNode(definition: NodeDefinition): DefinedNodeClass {
+  const description = definition.description;
+
+  class DefinedNode implements INodeType {
+    static readonly campaignos = { apiVersion: NODE_API_VERSION, definition };
+    description: INodeTypeDescription = description;
+
+    // n8n calls this with `this` bound to its execute functions, not to the instance.
+    async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+      const ctx = createN8nContext(this);
+      try {
+        const outputs = await definition.execute(ctx);
+        return outputs.map((items) => items.map((item) => ({ json: item.json as INodeExecutionData['json'], pairedItem: item.pairedItem })));
+      } catch (error) {
+        throw await toN8nError(this, error);
+      }
+    }
+  }
+
+  if (definition.webhook) {
+    const handle = definition.webhook;
+    (DefinedNode.prototype as INodeType).webhook = async function (this: IWebhookFunctions): Promise<IWebhookResponseData> {
+      const items = handle(this.getBodyData(), (name) => this.getNodeParameter(name));
+      if (!items) return { noWebhookResponse: false, webhookResponse: { ignored: true } };
+      return { workflowData: [items.map((item) => ({ json: item.json as INodeExecutionData['json'] }))] };
+    };
+  }
+
+  Object.defineProperty(DefinedNode, NODE_BRAND, { value: true });
+  Object.defineProperty(DefinedNode, 'name', { value: description.displayName.replace(/[^A-Za-z0-9]/g, '') });
+  return DefinedNode;
+}
+
+/** True for classes made by any copy of this SDK; hosts use it instead of `instanceof`. */
+export function isDefinedNode(value: unknown): value is DefinedNodeClass {
+  return typeof value === 'function' && (value as unknown as Record<symbol, unknown>)[NODE_BRAND] === true;
+}
+
+async function toN8nError(fns: IExecuteFunctions, error: unknown): Promise<Error> {
+  const nodeError = toNodeError(error);
+  const { NodeOperationError } = await import('n8n-workflow');
+  return new NodeOperationError(fns.getNode(), `${nodeError.code}: ${nodeError.message}`, {
+    itemIndex: nodeError.itemIndex,
+    description: nodeError.retryable ? 'This error is temporary; retrying may succeed.' : nodeError.description,
+  });
+}

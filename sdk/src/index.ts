@@ -1,0 +1,19 @@
+export { defineNode, isDefinedNode, NODE_API_VERSION } from './define-node.js';
+export type { DefinedNodeClass, NodeDefinition, NodeGroup, TriggerSpec } from './define-node.js';
+export { eachItem } from './each-item.js';
+export { NodeError, isNodeError, toNodeError, NODE_ERROR_CODES } from './errors.js';
+export type { NodeErrorCode, NodeErrorOptions } from './errors.js';
+export type {
+  CampaignServices,
+  ContactView,
+  DeliveryOutcome,
+  DeliveryTicket,
+  Envelope,
+  HostKind,
+  HttpRequest,
+  HttpResponse,
+  NodeContext,
+  NodeItem,
+  NodeLogger,
+  NodeOutput,
+} from './context.js';
