@@ -137,7 +137,7 @@ describe('durability', () => {
     startWorker();
 
     await eventually(async () => {
-      const rows = await stack.runtime.store.db('journeys').where({ status: 'completed' }).whereLike('id', `%`).join('workflows', 'workflows.id', 'journeys.workflow_id').where('workflows.name', 'Trials').count<{ count: string }[]>('* as count');
+      const rows = await stack.runtime.store.db('journeys').where('journeys.status', 'completed').join('workflows', 'workflows.id', 'journeys.workflow_id').where('workflows.name', 'Trials').count<{ count: string }[]>('* as count');
       return Number(rows[0]!.count) === contacts;
     }, 120_000, 'sleeping journeys to wake after the restart');
     const counts = countBySubject();

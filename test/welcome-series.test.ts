@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ParsedMail } from 'mailparser';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { createSmtpCredential, eventually, loadExample, startStack, type Stack } from './support/stack.js';
@@ -52,10 +53,10 @@ describe('welcome series journey', () => {
     assert.equal(ada.parsed.from?.value[0]?.address, 'hello@acme.example');
     assert.match(String(ada.parsed.html), /Hi Ada,/);
     assert.match(String(ada.parsed.html), /the Pro &lt;b&gt; plan/, 'event properties are personalised and HTML-escaped');
-    const listUnsubscribe = String(ada.parsed.headers.get('list-unsubscribe'));
+    const listUnsubscribe = header(ada.parsed, 'list-unsubscribe');
     const unsubscribeUrl = /<(http[^>]+)>/.exec(listUnsubscribe)?.[1];
     assert.ok(unsubscribeUrl?.startsWith(`${stack.runtime.url}/u/`), listUnsubscribe);
-    assert.equal(ada.parsed.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
+    assert.equal(header(ada.parsed, 'list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     assert.ok(String(ada.parsed.html).includes(unsubscribeUrl!), 'the body links to the same unsubscribe page');
 
     // The unsubscribe page shows a confirmation and does nothing on GET (mail scanners follow links).
@@ -67,7 +68,7 @@ describe('welcome series journey', () => {
 
     // Bob unsubscribes with the RFC 8058 one-click POST his mail client would send.
     const bob = welcomes.find((m) => m.envelopeTo.includes('bob@example.com'))!;
-    const bobUrl = /<(http[^>]+)>/.exec(String(bob.parsed.headers.get('list-unsubscribe')))![1]!;
+    const bobUrl = /<(http[^>]+)>/.exec(header(bob.parsed, 'list-unsubscribe'))![1]!;
     const oneClick = await fetch(bobUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     assert.equal(oneClick.status, 200);
     const bobContact = await api('GET', `/v1/contacts/${contacts.Bob}`);
@@ -113,3 +114,9 @@ describe('welcome series journey', () => {
     assert.equal(journeys.body.journeys.length, 1);
   });
 });
+
+/** A header exactly as sent (mailparser turns some headers into objects). */
+function header(mail: ParsedMail, name: string): string {
+  const line = mail.headerLines.find((h) => h.key === name)?.line ?? '';
+  return line.slice(line.indexOf(':') + 1).trim();
+}

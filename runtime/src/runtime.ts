@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { createApi } from './api/server.js';
 import { EventWriter } from './ingest/event-writer.js';
@@ -89,6 +89,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
   if (options.roles.worker) {
+    quietTemporalLogs();
     // n8n-workflow lets `$env` / `process.env` read the worker's environment unless told not to;
     // a workflow must never be able to put DATABASE_URL or a secret into an email.
     process.env.N8N_BLOCK_ENV_ACCESS_IN_NODE = 'true';
@@ -127,4 +128,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await db.destroy();
     },
   };
+}
+
+/** The SDK logs every worker state change at INFO; keep warnings and errors only. */
+function quietTemporalLogs(): void {
+  try {
+    TemporalRuntime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch {
+    // Already installed (e.g. by a test environment): keep whatever it chose.
+  }
 }

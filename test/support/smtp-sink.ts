@@ -39,6 +39,7 @@ export async function startSmtpSink(options: { user?: string; password?: string 
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
+      const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
         if (holding) return; // never answered: the sender's transaction stays open until it dies
@@ -46,7 +47,7 @@ export async function startSmtpSink(options: { user?: string; password?: string 
         const parsed = await simpleParser(raw);
         callback();
         // Recorded once acknowledged: from then on the sender knows it was delivered.
-        messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
+        messages.push({ envelopeTo, parsed, raw });
         waiters.splice(0).forEach((w) => w());
       });
     },

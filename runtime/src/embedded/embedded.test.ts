@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import {
   TEMPORAL_CLI_PYPI,
   type TemporalDevServer,
 } from './index.js';
-import { isPortFree } from './child-processes.js';
+import { isPortFree, stopLeftover } from './child-processes.js';
 
 let workDir = '';
 const cleanups: Array<() => Promise<void>> = [];
@@ -34,7 +35,7 @@ before(async () => {
   delete process.env.TEMPORAL_TEST_SERVER_PATH;
   process.env.PATH = (process.env.PATH ?? '')
     .split(path.delimiter)
-    .filter((dir) => !/temporal/.test(dir))
+    .filter((dir) => !['temporal', 'temporal-test-server'].some((name) => existsSync(path.join(dir, name))))
     .join(path.delimiter);
 });
 
@@ -168,7 +169,8 @@ test('embedded PostgreSQL keeps its data across a restart', async (t) => {
   await second.stop();
 });
 
-test('servers left running by a host killed with SIGKILL are stopped before the next start', async () => {
+// Finding a leftover server relies on /proc to confirm whose process a pid is.
+test('servers left running by a host killed with SIGKILL are stopped before the next start', { skip: process.platform !== 'linux' }, async () => {
   assert.ok(cliPath, 'needs the CLI from the first test');
   const dbFile = path.join(workDir, 'leftover', 'temporal.db');
   const dataDir = path.join(workDir, 'leftover', 'postgres');
@@ -183,7 +185,11 @@ test('servers left running by a host killed with SIGKILL are stopped before the 
      })();`,
   );
   const host = spawn(process.execPath, ['--import', 'tsx', hostScript], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(async () => void host.kill('SIGKILL'));
+  cleanups.push(async () => {
+    host.kill('SIGKILL');
+    await stopLeftover(`${dbFile}.pid`, dbFile, 'SIGKILL', 0);
+    await stopLeftover(path.join(dataDir, 'postmaster.pid'), dataDir, 'SIGKILL', 0);
+  });
   let output = '';
   for await (const chunk of host.stdout) if ((output += String(chunk)).includes('READY')) break;
   host.kill('SIGKILL');

@@ -135,14 +135,19 @@ async function waitUntilReady(exited: Promise<string>, address: string, namespac
     if (outcome === null) return;
     if (typeof outcome === 'string') throw startError(address, outcome, tail);
     lastError = outcome;
-    await sleep(250);
+    await sleep(100);
   }
   throw startError(address, `did not become ready within ${timeoutMs} ms (last error: ${String(lastError)})`, tail);
 }
 
 async function probe(address: string, namespace: string): Promise<void> {
   // lazy() + ensureConnected() rather than connect(): a failed connect() leaves its channel open.
-  const connection = Connection.lazy({ address, connectTimeout: 2000 });
+  // grpc-js waits 1 s before redialling a refused port by default; the server is usually up sooner.
+  const connection = Connection.lazy({
+    address,
+    connectTimeout: 2000,
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 },
+  });
   try {
     await connection.ensureConnected();
     await connection.workflowService.getSystemInfo({});

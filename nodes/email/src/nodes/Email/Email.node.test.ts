@@ -1,7 +1,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { isNodeError, type NodeItem } from '@campaignos/sdk';
@@ -218,13 +218,14 @@ describe('Email node', () => {
         continueOnFail: () => continueOnFail,
       }) as unknown as IExecuteFunctions;
 
-    const [out] = await new Email().execute!.call(fns(false));
+    const run = async (f: IExecuteFunctions) => (await new Email().execute!.call(f)) as INodeExecutionData[][];
+    const [out] = await run(fns(false));
     assert.equal((out?.[0]?.json.email as { status: string }).status, 'sent');
     assert.deepEqual(out?.[0]?.pairedItem, { item: 0 });
     assert.equal((await sink.parse(0)).subject, 'Hi Grace');
 
-    await assert.rejects(new Email().execute!.call(fns(false, 'bad@example.com')), /RECIPIENT_INVALID/);
-    const [failed] = await new Email().execute!.call(fns(true, 'bad@example.com'));
+    await assert.rejects(run(fns(false, 'bad@example.com')), /RECIPIENT_INVALID/);
+    const [failed] = await run(fns(true, 'bad@example.com'));
     assert.equal((failed?.[0]?.json.error as { code: string }).code, 'RECIPIENT_INVALID');
   });
 
