@@ -104,6 +104,8 @@ async function dev(config: Config): Promise<void> {
   await untilSignal();
   say('Stopping...');
   for (const stop of stops) await stop().catch((e: Error) => say(`  while stopping: ${e.message}`));
+  say('Stopped.');
+  process.exit(process.exitCode ?? 0);
 }
 
 async function serve(config: Config, role: 'api' | 'worker'): Promise<void> {
@@ -120,6 +122,7 @@ async function serve(config: Config, role: 'api' | 'worker'): Promise<void> {
   say(role === 'api' ? `CampaignOS API listening on ${runtime.url}` : `CampaignOS worker polling ${config.temporalAddress} (${config.temporalNamespace})`);
   await untilSignal();
   await runtime.stop();
+  process.exit(process.exitCode ?? 0);
 }
 
 /** The dev API key: reused from the data folder while it still works, else a new one. */

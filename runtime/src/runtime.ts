@@ -121,7 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stop() {
       await router?.stop();
       if (worker) {
-        worker.shutdown();
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun?.catch(() => undefined);
       }
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -133,7 +133,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 /** The SDK logs every worker state change at INFO; keep warnings and errors only. */
 function quietTemporalLogs(): void {
   try {
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    TemporalRuntime.install({
+      logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'),
+      // The CLI owns SIGINT/SIGTERM and stops the worker itself, in order with everything else.
+      shutdownSignals: [],
+    });
   } catch {
     // Already installed (e.g. by a test environment): keep whatever it chose.
   }
