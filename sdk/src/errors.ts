@@ -59,9 +59,12 @@ export function isNodeError(value: unknown): value is NodeError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[NODE_ERROR_BRAND] === true;
 }
 
-/** Normalises anything thrown into a NodeError, keeping a NodeError as it is. */
+/** Normalises anything thrown into a NodeError; a NodeError without an item index gets this one. */
 export function toNodeError(value: unknown, itemIndex?: number): NodeError {
-  if (isNodeError(value)) return value;
+  if (isNodeError(value)) {
+    if (value.itemIndex !== undefined || itemIndex === undefined) return value;
+    return new NodeError(value.code, value.message, { itemIndex, retryable: value.retryable, description: value.description, cause: value.cause });
+  }
   const message = value instanceof Error ? value.message : String(value);
   return new NodeError('INTERNAL', message, { itemIndex, cause: value });
 }

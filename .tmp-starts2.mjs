@@ -1,0 +1,20 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+const [mode, C0] = process.argv.slice(2);
+const ticks = (pid) => { const s = readFileSync(`/proc/${pid}/stat`,'utf8'); const f = s.slice(s.lastIndexOf(')')+2).split(' '); return +f[11] + +f[12]; };
+const port = 17233 + Math.floor(Math.random()*1000);
+const args = ['server','start-dev','--ip','127.0.0.1','--port',String(port),'--headless','--log-level','error','--dynamic-config-value','frontend.enableServerVersionCheck=false'];
+if (mode !== 'mem') args.push('--db-filename', `/tmp/tbench/t-${Date.now()}.db`);
+if (mode === 'wal') args.push('--sqlite-pragma','journal_mode=wal','--sqlite-pragma','synchronous=normal');
+const child = spawn(process.env.HOME + '/.cache/campaignos/tools/bin/temporal', args, { stdio: 'ignore' });
+let conn;
+for (let i=0;i<100;i++){ try { conn = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1000 }); await conn.workflowService.describeNamespace({namespace:'default'}); break; } catch { await new Promise(r=>setTimeout(r,300)); } }
+const client = new Client({ connection: conn });
+const N = 1000, C = Number(C0 ?? 64); let next = 0;
+const t0s = ticks(child.pid), t0m = ticks(process.pid);
+const t = performance.now();
+await Promise.all(Array.from({length:C}, async () => { while (next < N) { const i = next++; await client.workflow.start('nothing', { taskQueue: 'q', workflowId: `w-${i}`, args: [] }); } }));
+const ms = performance.now() - t;
+console.log(mode, C, `${(N*1000/ms).toFixed(0)} starts/s`, 'server cpu', ((ticks(child.pid)-t0s)/ (ms/10)).toFixed(2), 'client cpu', ((ticks(process.pid)-t0m)/(ms/10)).toFixed(2));
+await conn.close(); child.kill('SIGTERM');
