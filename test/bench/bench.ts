@@ -23,6 +23,11 @@ import { httpClient, runLoad, type HttpClient } from './load.js';
 import type { SinkReply, SinkRequest } from './sink-child.js';
 
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 420);
+/** BENCH_PHASES=ingest,journeys,email,e2e,temporal (default all) runs a subset. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'ingest,journeys,email,e2e,temporal').split(',').map((p) => p.trim()));
+/** BENCH_PROFILE_DIR=dir writes V8 CPU profiles of the API and worker processes there. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const nodeArgs = (...args: string[]) => [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...args];
 const CLI = join(ROOT, 'runtime', 'dist', 'cli.js');
 
 const COUNTS = {
@@ -164,6 +169,12 @@ async function startSink(): Promise<Sink> {
 // ---------------------------------------------------------------------------------------------
 // Helpers on the bench's own database connection
 
+/** Transactions committed in this database so far (statistics lag by up to ~0.5 s; callers wait). */
+async function commits(store: Store): Promise<number> {
+  await sleep(600);
+  return scalar(store, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`);
+}
+
 async function scalar(store: Store, sql: string, bindings: unknown[] = []): Promise<number> {
   const result = await store.db.raw(sql, bindings as never);
   return Number(Object.values(result.rows[0] as Record<string, unknown>)[0]);
@@ -205,9 +216,11 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
   if (warm.failures.size > 0) throw new Error(`ingest warm-up: ${warm.firstFailure}`);
 
   log(`ingest: ${ingestSingle} single-event POSTs, ${ingestConcurrency} in flight`);
+  let commitsBefore = await commits(store);
   let meter = cpu.start();
   const one = await runLoad({ label: 'ingest single', client, total: ingestSingle, concurrency: ingestConcurrency, path: '/v1/events', body: single('single'), accepted: acceptOne });
   let split = meter.stop();
+  let xacts = (await commits(store)) - commitsBefore;
   if (one.failures.size > 0) throw new Error(`ingest: ${[...one.failures].map(([s, n]) => `${n}× ${s}`).join(', ')}; first: ${one.firstFailure}`);
   rows.push({
     metric: 'Events ingested, 1 per POST (durable)',
@@ -216,12 +229,13 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
     latency: summarize(one.latencies),
     latencyLabel: 'per request',
     target: TARGETS.ingest,
-    note: `${one.events} events, ${ingestConcurrency} in flight`,
+    note: `${one.events} events, ${ingestConcurrency} in flight; ${fmt(xacts)} PostgreSQL commits (${(one.events / xacts).toFixed(1)} events per commit)`,
     cpu: split,
   });
 
   log(`ingest: ${batchRequests} POSTs of ${batchSize} events, ${batchConcurrency} in flight`);
   let batchCounter = 0;
+  commitsBefore = await commits(store);
   meter = cpu.start();
   const batch = await runLoad({
     label: 'ingest batches',
@@ -241,6 +255,7 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
     },
   });
   split = meter.stop();
+  xacts = (await commits(store)) - commitsBefore;
   if (batch.failures.size > 0) throw new Error(`ingest batches: ${batch.firstFailure}`);
   rows.push({
     metric: `Events ingested, ${batchSize} per POST (durable)`,
@@ -249,7 +264,7 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
     latency: summarize(batch.latencies),
     latencyLabel: 'per request',
     target: TARGETS.ingest,
-    note: `${batch.events} events, ${batchConcurrency} requests in flight`,
+    note: `${batch.events} events, ${batchConcurrency} requests in flight; ${fmt(xacts)} PostgreSQL commits`,
     cpu: split,
   });
 
@@ -325,6 +340,7 @@ async function benchJourneys(client: HttpClient, store: Store, cpu: CpuMeter): P
   const event = 'bench_journey';
   const events = (run: string, count: number) => Array.from({ length: count }, (_, i) => ({ name: event, externalId: `${run}-${i}`, properties: { run, i } }));
 
+  await deploy(client, noopWorkflow(event), true);
   log(`journeys: warm-up, ${journeyWarmup} journeys`);
   await postEvents(client, events('jwarm', journeyWarmup), 100, journeyPostConcurrency);
   const warm = await waitForJourneys(store, event, 'jwarm', journeyWarmup, 60_000);
@@ -616,7 +632,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   };
   log('starting the API process (campaignos api)');
-  const api: Child = await spawnChild('api', process.execPath, [CLI, 'api'], { env, ready: /listening on (http:\/\/\S+)/, timeoutMs: 60_000 });
+  const api: Child = await spawnChild('api', process.execPath, nodeArgs(CLI, 'api'), { env, ready: /listening on (http:\/\/\S+)/, timeoutMs: 60_000 });
   cleanups.push({ name: 'API process', run: () => api.stop() });
   const apiUrl = api.ready[1]!;
   let worker: Child | null = null;
@@ -633,17 +649,18 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'HTTP client', run: () => client.close() });
   log(`API at ${apiUrl}; load generator: ${client.kind}`);
 
-  await benchIngest(client, store, cpu);
+  if (PHASES.has('ingest')) await benchIngest(client, store, cpu);
 
-  log('starting a worker process (campaignos worker)');
-  await deploy(client, noopWorkflow('bench_journey'), true);
-  worker = await spawnChild('worker', process.execPath, [CLI, 'worker'], { env: { ...env, PUBLIC_URL: apiUrl }, ready: /worker polling/, timeoutMs: 90_000 });
-  cleanups.push({ name: 'worker process', run: () => worker!.stop() });
-  await benchJourneys(client, store, cpu);
+  if (PHASES.has('journeys') || PHASES.has('e2e')) {
+    log('starting a worker process (campaignos worker)');
+    worker = await spawnChild('worker', process.execPath, nodeArgs(CLI, 'worker'), { env: { ...env, PUBLIC_URL: apiUrl }, ready: /worker polling/, timeoutMs: 90_000 });
+    cleanups.push({ name: 'worker process', run: () => worker!.stop() });
+  }
+  if (PHASES.has('journeys')) await benchJourneys(client, store, cpu);
 
   await createCredential(client, sink.port);
-  await benchEmailDirect(client, store, database.url, workspaceId, sink, apiUrl, cpu);
-  await benchEmailJourneys(client, store, sink, cpu);
+  if (PHASES.has('email')) await benchEmailDirect(client, store, database.url, workspaceId, sink, apiUrl, cpu);
+  if (PHASES.has('e2e')) await benchEmailJourneys(client, store, sink, cpu);
 
   const setup = [`scale ${SCALE}`, `${cores} cores`, `Node ${process.version}`, 'PostgreSQL on 127.0.0.1', 'Temporal dev server (SQLite)', `API and worker in their own processes`];
   printReport(setup, (Date.now() - begun) / 1000);

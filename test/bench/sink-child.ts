@@ -24,7 +24,7 @@ async function main(): Promise<void> {
         count: messages.length,
         distinctMessageIds: new Set(messages.map((m) => m.parsed.messageId)).size,
         distinctRecipients: new Set(messages.flatMap((m) => m.envelopeTo)).size,
-        withUnsubscribe: messages.filter((m) => m.parsed.headers.has('list-unsubscribe')).length,
+        withUnsubscribe: messages.filter((m) => m.parsed.headerLines.some((h) => h.key === 'list-unsubscribe')).length,
       });
     }
   });
