@@ -2,11 +2,8 @@
 // loop long enough to make the journey continue as new, on the time-skipping test server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTestDatabase, type TestDatabase } from './support/postgres.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createSmtpCredential, eventually, startStack, type Stack } from './support/stack.js';
-import { timeSkippingEnvironment } from './support/temporal.js';
+import { startJourneyStack, type JourneyStack } from './support/time-skipping-stack.js';
+import { eventually } from './support/stack.js';
 
 const trigger = (event: string) => ({ id: 'trigger', name: 'Trigger', type: '@campaignos/n8n-nodes-triggers.eventTrigger', typeVersion: 1, position: [0, 0], parameters: { event } });
 const email = (name: string, subject: string) => ({
@@ -26,25 +23,11 @@ const condition = (left: string, operation: string, right: unknown, type = 'stri
 });
 
 describe('control-flow nodes in journeys', () => {
-  let database: TestDatabase;
-  let env: TestWorkflowEnvironment;
-  let smtp: SmtpSink;
-  let stack: Stack;
-
+  let t: JourneyStack;
   before(async () => {
-    database = await createTestDatabase();
-    env = await timeSkippingEnvironment();
-    smtp = await startSmtpSink();
-    stack = await startStack({ databaseUrl: database.url, temporal: { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default' } });
-    await createSmtpCredential(stack.api, smtp.port);
+    t = await startJourneyStack();
   });
-
-  after(async () => {
-    await stack?.stop();
-    await env?.teardown();
-    await smtp?.close();
-    await database?.drop();
-  });
+  after(() => t?.stop());
 
   test('Set feeds a Switch and a Filter; item fields reach the email', async () => {
     const workflow = {
@@ -104,21 +87,21 @@ describe('control-flow nodes in journeys', () => {
         'Only real orders': { main: [[link('Silver email')]] },
       },
     };
-    const deployed = await stack.api('POST', '/v1/workflows?activate=true', workflow);
+    const deployed = await t.stack.api('POST', '/v1/workflows?activate=true', workflow);
     assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
 
     for (const [name, total] of [['Gil', 250], ['Sam', 20], ['Zed', 0]] as const) {
-      await stack.api('POST', '/v1/contacts', { externalId: name, email: `${name.toLowerCase()}@example.com`, attributes: { firstName: name } });
-      await stack.api('POST', '/v1/events', { name: 'purchase', externalId: name, properties: { total } });
+      await t.stack.api('POST', '/v1/contacts', { externalId: name, email: `${name.toLowerCase()}@example.com`, attributes: { firstName: name } });
+      await t.stack.api('POST', '/v1/events', { name: 'purchase', externalId: name, properties: { total } });
     }
     await eventually(async () => {
-      const rows = await stack.runtime.store.db('journeys').where({ status: 'completed' }).count<{ count: string }[]>('* as count');
+      const rows = await t.stack.runtime.store.db('journeys').where({ status: 'completed' }).count<{ count: string }[]>('* as count');
       return Number(rows[0]!.count) === 3;
     }, 30_000, 'three journeys to complete');
 
-    const subjects = smtp.messages.map((m) => `${m.envelopeTo[0]} ${m.parsed.subject}`).sort();
+    const subjects = t.smtp.messages.map((m) => `${m.envelopeTo[0]} ${m.parsed.subject}`).sort();
     assert.deepEqual(subjects, ['gil@example.com Gold: Thanks, Gil!', 'sam@example.com Silver: Thanks, Sam!'], 'Zed (total 0) was filtered out');
-    assert.match(String(smtp.messages.find((m) => m.envelopeTo[0] === 'gil@example.com')!.parsed.html), /Thanks, Gil!/);
+    assert.match(String(t.smtp.messages.find((m) => m.envelopeTo[0] === 'gil@example.com')!.parsed.html), /Thanks, Gil!/);
   });
 
   test('a loop of several hundred steps continues as new and still finishes', { timeout: 120_000 }, async () => {
@@ -143,17 +126,17 @@ describe('control-flow nodes in journeys', () => {
         'Below 150?': { main: [[link('Increment')], [link('Done')]] },
       },
     };
-    assert.equal((await stack.api('POST', '/v1/workflows?activate=true', workflow)).status, 201);
-    const { body } = await stack.api('POST', '/v1/events', { name: 'count', externalId: 'counter' });
+    assert.equal((await t.stack.api('POST', '/v1/workflows?activate=true', workflow)).status, 201);
+    const { body } = await t.stack.api('POST', '/v1/events', { name: 'count', externalId: 'counter' });
     const journey = await eventually(async () => {
-      const row = await stack.runtime.store.db('journeys').where({ contact_id: body.contactId, status: 'completed' }).first();
+      const row = await t.stack.runtime.store.db('journeys').where({ contact_id: body.contactId, status: 'completed' }).first();
       return row ?? false;
     }, 90_000, 'the counting journey to complete');
     assert.equal(journey.current_node, 'Done');
-    const last = await stack.runtime.store.db('journey_steps').where({ journey_id: journey.id, node_name: 'Increment' }).orderBy('seq', 'desc').first();
+    const last = await t.stack.runtime.store.db('journey_steps').where({ journey_id: journey.id, node_name: 'Increment' }).orderBy('seq', 'desc').first();
     assert.equal(last.output[0][0].json.count, 150);
     // The latest run was started by continue-as-new from an earlier one.
-    const history = await env.client.workflow.getHandle(journey.id).fetchHistory();
+    const history = await t.env.client.workflow.getHandle(journey.id).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     assert.ok(started?.continuedExecutionRunId, 'the journey continued as new');
   });

@@ -2,39 +2,19 @@
 // three-day wait passes in seconds), real PostgreSQL, and a real SMTP server receiving the mail.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ParsedMail } from 'mailparser';
-import { createTestDatabase, type TestDatabase } from './support/postgres.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createSmtpCredential, eventually, loadExample, startStack, type Stack } from './support/stack.js';
-import { timeSkippingEnvironment } from './support/temporal.js';
+import { startJourneyStack, type JourneyStack } from './support/time-skipping-stack.js';
+import { eventually, loadExample } from './support/stack.js';
 
 describe('welcome series journey', () => {
-  let database: TestDatabase;
-  let env: TestWorkflowEnvironment;
-  let smtp: SmtpSink;
-  let stack: Stack;
-
+  let t: JourneyStack;
   before(async () => {
-    database = await createTestDatabase();
-    env = await timeSkippingEnvironment();
-    smtp = await startSmtpSink();
-    stack = await startStack({
-      databaseUrl: database.url,
-      temporal: { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default' },
-    });
-    await createSmtpCredential(stack.api, smtp.port);
+    t = await startJourneyStack();
   });
-
-  after(async () => {
-    await stack?.stop();
-    await env?.teardown();
-    await smtp?.close();
-    await database?.drop();
-  });
+  after(() => t?.stop());
 
   test('sends a personalised welcome, waits three days, then branches on an attribute', async () => {
-    const { api } = stack;
+    const { api } = t.stack;
     const deployed = await api('POST', '/v1/workflows?activate=true', loadExample('welcome-series/welcome-series.workflow.json'));
     assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
 
@@ -46,7 +26,7 @@ describe('welcome series journey', () => {
       assert.equal(event.status, 202);
     }
 
-    const welcomes = await smtp.waitFor(3);
+    const welcomes = await t.smtp.waitFor(3);
     const ada = welcomes.find((m) => m.envelopeTo.includes('ada@example.com'));
     assert.ok(ada, 'Ada got an email');
     assert.equal(ada.parsed.subject, 'Welcome to Acme, Ada!');
@@ -55,7 +35,7 @@ describe('welcome series journey', () => {
     assert.match(String(ada.parsed.html), /the Pro &lt;b&gt; plan/, 'event properties are personalised and HTML-escaped');
     const listUnsubscribe = header(ada.parsed, 'list-unsubscribe');
     const unsubscribeUrl = /<(http[^>]+)>/.exec(listUnsubscribe)?.[1];
-    assert.ok(unsubscribeUrl?.startsWith(`${stack.runtime.url}/u/`), listUnsubscribe);
+    assert.ok(unsubscribeUrl?.startsWith(`${t.stack.runtime.url}/u/`), listUnsubscribe);
     assert.equal(header(ada.parsed, 'list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     assert.ok(String(ada.parsed.html).includes(unsubscribeUrl!), 'the body links to the same unsubscribe page');
 
@@ -79,20 +59,20 @@ describe('welcome series journey', () => {
       const journeys = await Promise.all(Object.values(contacts).map((id) => api('GET', `/v1/contacts/${id}/journeys`)));
       return journeys.every((j) => j.body.journeys[0]?.currentNode === 'Wait 3 days');
     }, 20_000, 'journeys to reach the wait');
-    await env.sleep('2d');
+    await t.env.sleep('2d');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(smtp.messages.length, 3, 'no tips email before three days');
+    assert.equal(t.smtp.messages.length, 3, 'no tips email before three days');
 
-    await env.sleep('1d');
+    await t.env.sleep('1d');
     await eventually(async () => {
       const journeys = await Promise.all(Object.values(contacts).map((id) => api('GET', `/v1/contacts/${id}/journeys`)));
       return journeys.every((j) => j.body.journeys[0]?.status === 'completed');
     }, 30_000, 'journeys to complete');
 
-    assert.equal(smtp.messages.length, 5, 'Ada and Cy got their tips email; Bob, unsubscribed, got none');
-    const adaTips = smtp.messages.find((m) => m.envelopeTo.includes('ada@example.com') && m !== ada)!;
+    assert.equal(t.smtp.messages.length, 5, 'Ada and Cy got their tips email; Bob, unsubscribed, got none');
+    const adaTips = t.smtp.messages.find((m) => m.envelopeTo.includes('ada@example.com') && m !== ada)!;
     assert.equal(adaTips.parsed.subject, '3 pro tips for you, Ada');
-    const cyTips = smtp.messages.find((m) => m.envelopeTo.includes('cy@example.com') && /Getting started/.test(m.parsed.subject ?? ''));
+    const cyTips = t.smtp.messages.find((m) => m.envelopeTo.includes('cy@example.com') && /Getting started/.test(m.parsed.subject ?? ''));
     assert.ok(cyTips, 'Cy (free plan) took the other branch');
     assert.match(String(cyTips.parsed.html), /\/u\//, 'a template without an unsubscribe link gets one added');
 
@@ -105,11 +85,11 @@ describe('welcome series journey', () => {
   });
 
   test('a duplicate signup does not enrol the contact again', async () => {
-    const { api } = stack;
+    const { api } = t.stack;
     const contact = await api('POST', '/v1/contacts', { externalId: 'dup', email: 'dup@example.com' });
     await api('POST', '/v1/events', { name: 'signup', externalId: 'dup' });
     await api('POST', '/v1/events', { name: 'signup', externalId: 'dup' });
-    await eventually(async () => (await stack.runtime.store.db('outbox').count<{ count: string }[]>('* as count'))[0]!.count === '0', 10_000, 'outbox to drain');
+    await eventually(async () => (await t.stack.runtime.store.db('outbox').count<{ count: string }[]>('* as count'))[0]!.count === '0', 10_000, 'outbox to drain');
     const journeys = await api('GET', `/v1/contacts/${contact.body.contact.id}/journeys`);
     assert.equal(journeys.body.journeys.length, 1);
   });

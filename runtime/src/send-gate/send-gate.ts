@@ -30,19 +30,8 @@ export class SendGate {
 
   async deliver<T>(origin: SendOrigin, envelope: Envelope, send: (ticket: DeliveryTicket) => Promise<T>): Promise<DeliveryOutcome<T>> {
     const { db } = this.options;
-    const idempotencyKey = `${origin.journeyId}:${origin.stepSeq}:${origin.nodeName}:${envelope.itemIndex}`;
-    const messageId = uuidFromKey(idempotencyKey);
-    const base = {
-      id: messageId,
-      workspace_id: origin.workspaceId,
-      contact_id: origin.contactId,
-      journey_id: origin.journeyId,
-      node_name: origin.nodeName,
-      channel: envelope.channel,
-      recipient: envelope.recipient,
-      summary: envelope.summary?.slice(0, 500) ?? null,
-      idempotency_key: idempotencyKey,
-    };
+    const base = messageRow(origin, envelope);
+    const { id: messageId, idempotency_key: idempotencyKey } = base;
 
     const suppression = await db('suppressions')
       .where({ workspace_id: origin.workspaceId, contact_id: origin.contactId })
@@ -73,22 +62,9 @@ export class SendGate {
 
   /** Records a send that failed for good, so the message log shows it. */
   async recordFailure(origin: SendOrigin, envelope: Envelope, reason: string): Promise<void> {
-    const idempotencyKey = `${origin.journeyId}:${origin.stepSeq}:${origin.nodeName}:${envelope.itemIndex}`;
     await this.options
       .db('messages')
-      .insert({
-        id: uuidFromKey(idempotencyKey),
-        workspace_id: origin.workspaceId,
-        contact_id: origin.contactId,
-        journey_id: origin.journeyId,
-        node_name: origin.nodeName,
-        channel: envelope.channel,
-        recipient: envelope.recipient,
-        summary: envelope.summary?.slice(0, 500) ?? null,
-        idempotency_key: idempotencyKey,
-        status: 'failed',
-        reason: reason.slice(0, 1000),
-      })
+      .insert({ ...messageRow(origin, envelope), status: 'failed', reason: reason.slice(0, 1000) })
       .onConflict('idempotency_key')
       .merge(['status', 'reason'])
       .where('messages.status', '<>', 'sent');
@@ -99,6 +75,22 @@ export class SendGate {
     const url = `${this.options.publicUrl.replace(/\/$/, '')}/u/${token}`;
     return { messageId, unsubscribeUrl: url, oneClickUnsubscribeUrl: url };
   }
+}
+
+/** The message log row of one send: one per journey step and item, whatever the retries. */
+function messageRow(origin: SendOrigin, envelope: Envelope) {
+  const idempotencyKey = `${origin.journeyId}:${origin.stepSeq}:${origin.nodeName}:${envelope.itemIndex}`;
+  return {
+    id: uuidFromKey(idempotencyKey),
+    workspace_id: origin.workspaceId,
+    contact_id: origin.contactId,
+    journey_id: origin.journeyId,
+    node_name: origin.nodeName,
+    channel: envelope.channel,
+    recipient: envelope.recipient,
+    summary: envelope.summary?.slice(0, 500) ?? null,
+    idempotency_key: idempotencyKey,
+  };
 }
 
 /** A UUID-shaped id derived from the idempotency key, stable across retries. */
