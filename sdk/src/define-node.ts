@@ -15,10 +15,22 @@ export const NODE_API_VERSION = 1;
 
 export type NodeGroup = 'trigger' | 'segment' | 'score' | 'channel' | 'action';
 
+/** Which committed events enrol a contact: a name, and properties the event must contain. */
+export interface TriggerSubscription {
+  event: string;
+  /** The event's properties must contain these (JSON containment), e.g. `{ segmentId }`. */
+  properties?: Record<string, unknown>;
+  /** Whether a contact may walk the same workflow version again on a later event. */
+  allowReentry?: boolean;
+}
+
 /** What a trigger node tells a CampaignOS host: which events start a journey. */
 export interface TriggerSpec {
-  /** Which kind of occurrence enrols a contact. */
-  on: 'event';
+  /**
+   * Called at deploy with the node's parameters (literal values; expressions are refused).
+   * Returns the subscription, or a sentence saying what is wrong with the parameters.
+   */
+  subscribe(parameters: Record<string, unknown>): TriggerSubscription | string;
 }
 
 export interface NodeDefinition {

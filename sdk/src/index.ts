@@ -1,5 +1,5 @@
 export { defineNode, isDefinedNode, NODE_API_VERSION } from './define-node.js';
-export type { DefinedNodeClass, NodeDefinition, NodeGroup, TriggerSpec } from './define-node.js';
+export type { DefinedNodeClass, NodeDefinition, NodeGroup, TriggerSpec, TriggerSubscription } from './define-node.js';
 export { eachItem } from './each-item.js';
 export { NodeError, isNodeError, toNodeError, NODE_ERROR_CODES } from './errors.js';
 export type { NodeErrorCode, NodeErrorOptions } from './errors.js';

@@ -1,2 +1,4 @@
 export { EventTrigger, parseCampaignEvent } from './nodes/EventTrigger/EventTrigger.node.js';
 export type { CampaignEventItem } from './nodes/EventTrigger/EventTrigger.node.js';
+export { SegmentTrigger } from './nodes/SegmentTrigger/SegmentTrigger.node.js';
+export { ScoreTrigger } from './nodes/ScoreTrigger/ScoreTrigger.node.js';

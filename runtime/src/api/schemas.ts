@@ -25,7 +25,7 @@ export type ContactInput = z.infer<typeof ContactInput>;
 
 export const EventInput = z
   .object({
-    name: z.string().min(1).max(200),
+    name: z.string().min(1).max(200).refine((n) => !n.startsWith('$'), 'names starting with "$" are reserved for system events'),
     contactId: z.uuid().optional(),
     externalId: z.string().min(1).max(255).optional(),
     email: z.email().max(320).optional(),

@@ -9,6 +9,7 @@ import { ApiError, errorHandler } from './errors.js';
 import { contactsRoutes } from './routes/contacts.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { credentialsRoutes, messagesRoutes } from './routes/misc.routes.js';
+import { listsRoutes } from './routes/lists.routes.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { workflowsRoutes } from './routes/workflows.routes.js';
 
@@ -76,7 +77,8 @@ export function createApi(options: ApiOptions): Express {
   v1.use(express.json({ limit: options.bodyLimit ?? '1mb', strict: false }));
   v1.use((req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is('application/json')) {
+    const csvImport = req.path.endsWith('/import') && req.is('text/csv');
+    if (hasBody && !csvImport && !req.is('application/json')) {
       return next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with "Content-Type: application/json"'));
     }
     next();
@@ -86,6 +88,7 @@ export function createApi(options: ApiOptions): Express {
   v1.use('/workflows', workflowsRoutes(store, registry));
   v1.use('/credentials', credentialsRoutes(store));
   v1.use('/messages', messagesRoutes(store));
+  v1.use('/lists', listsRoutes(store));
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `No route ${req.method} ${req.path}`)));

@@ -4,8 +4,35 @@ import { JOURNEY_TASK_QUEUE, JOURNEY_WORKFLOW_TYPE, type JourneyInput } from '..
 import type { Logger } from '../logger.js';
 import type { Store, WorkflowVersion } from '../store/index.js';
 
+/** A committed event as the router hands it on. */
+export interface RoutedEvent {
+  id: string;
+  workspaceId: string;
+  contactId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** What changed about a contact without an event: attributes, suppressions or list memberships. */
+export interface ContactChange {
+  workspaceId: string;
+  contactId: string;
+  change: 'attributes' | 'suppressions' | 'lists';
+}
+
+/**
+ * Keeps segments and scores current. Called with every committed batch before journeys start;
+ * it may write new (system) events to the outbox. It must be idempotent: after a crash the
+ * router hands it the same batch again.
+ */
+export interface AudienceUpdater {
+  update(batch: { events: RoutedEvent[]; contacts: ContactChange[] }): Promise<void>;
+}
+
 export interface TriggerRouterOptions {
   store: Store;
+  audience?: AudienceUpdater;
   temporal: Client;
   logger: Logger;
   /** Outbox rows claimed per transaction. */
@@ -50,21 +77,37 @@ export class TriggerRouter {
     const { store } = this.options;
     return store.db.transaction(async (tx) => {
       const claimed = await tx.raw(
-        `SELECT o.id AS outbox_id, e.id, e.workspace_id, e.contact_id, e.name
-           FROM outbox o JOIN events e ON e.id = o.event_id
-          WHERE o.id IN (SELECT id FROM outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)`,
+        `SELECT o.id AS outbox_id, o.kind, o.workspace_id AS outbox_workspace_id, o.contact_id AS changed_contact_id,
+                e.id, e.workspace_id, e.contact_id, e.name, e.properties, e.occurred_at
+           FROM outbox o LEFT JOIN events e ON e.id = o.event_id
+          WHERE o.id IN (SELECT id FROM outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+          ORDER BY o.id`,
         [this.options.batchSize ?? 500],
       );
-      const events = claimed.rows as Array<{ outbox_id: string; id: string; workspace_id: string; contact_id: string; name: string }>;
-      if (events.length === 0) return 0;
+      const rows = claimed.rows as OutboxRow[];
+      if (rows.length === 0) return 0;
+      const events = rows.filter((r): r is OutboxRow & { id: string } => r.kind === 'event' && r.id !== null);
+      const contacts = rows.flatMap((r): ContactChange[] =>
+        r.kind.startsWith('contact.') && r.changed_contact_id
+          ? [{ workspaceId: r.outbox_workspace_id, contactId: r.changed_contact_id, change: r.kind.slice('contact.'.length) as ContactChange['change'] }]
+          : [],
+      );
+      // System events ($segment_entered, ...) are results of audience updates, not inputs to them.
+      const userEvents = events.filter((e) => !e.name.startsWith('$'));
+      if (this.options.audience && (userEvents.length > 0 || contacts.length > 0)) {
+        await this.options.audience.update({
+          events: userEvents.map((e) => ({ id: e.id, workspaceId: e.workspace_id, contactId: e.contact_id, name: e.name, properties: e.properties, occurredAt: e.occurred_at })),
+          contacts,
+        });
+      }
       const versions = await store.workflows.activeTriggers(events.map((e) => ({ workspaceId: e.workspace_id, eventName: e.name })));
       const starts = events.flatMap((event) =>
-        versions.filter((v) => v.workspaceId === event.workspace_id && v.triggerEvent === event.name).map((version) => ({ event, version })),
+        versions.filter((v) => v.workspaceId === event.workspace_id && v.triggerEvent === event.name && contains(event.properties, v.triggerFilter)).map((version) => ({ event, version })),
       );
       await mapLimit(starts, this.options.startConcurrency ?? 64, ({ event, version }) => this.enrol(event, version));
-      await tx('outbox').whereIn('id', events.map((e) => e.outbox_id)).delete();
+      await tx('outbox').whereIn('id', rows.map((r) => r.outbox_id)).delete();
       this.stats.routedEvents += events.length;
-      return events.length;
+      return rows.length;
     });
   }
 
@@ -143,6 +186,26 @@ export class TriggerRouter {
       }
     }
   }
+}
+
+interface OutboxRow {
+  outbox_id: string;
+  kind: string;
+  outbox_workspace_id: string;
+  changed_contact_id: string | null;
+  id: string | null;
+  workspace_id: string;
+  contact_id: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurred_at: Date;
+}
+
+/** JSON containment, as PostgreSQL's `@>`: every key of `filter` is in `value` with an equal value. */
+function contains(value: unknown, filter: unknown): boolean {
+  if (filter === null || typeof filter !== 'object') return value === filter;
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(filter).every(([k, v]) => contains((value as Record<string, unknown>)[k], v));
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

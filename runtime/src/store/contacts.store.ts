@@ -71,6 +71,7 @@ export function contactsStore(db: Db) {
                 attributes: JSON.stringify(setAttributes) as unknown as Record<string, unknown>,
               })
               .returning('*');
+            await recordContactChange(tx, workspaceId, row!.id, 'attributes');
             return { contact: toContact(row!), created: true };
           }
           const [row] = await tx<ContactRow>('contacts')
@@ -84,6 +85,7 @@ export function contactsStore(db: Db) {
               updated_at: tx.fn.now() as never,
             })
             .returning('*');
+          await recordContactChange(tx, workspaceId, row!.id, 'attributes');
           return { contact: toContact(row!), created: false };
         } catch (error) {
           if ((error as { code?: string }).code === '23505') {
@@ -101,6 +103,15 @@ export function contactsStore(db: Db) {
       return count > 0;
     },
   };
+}
+
+/**
+ * Puts a contact change in the outbox, in the caller's transaction: segments and scores that
+ * depend on attributes, suppressions or lists are re-evaluated from there.
+ */
+export async function recordContactChange(tx: Db, workspaceId: string, contactId: string, change: 'attributes' | 'suppressions' | 'lists'): Promise<void> {
+  await tx('outbox').insert({ workspace_id: workspaceId, contact_id: contactId, kind: `contact.${change}` });
+  await tx.raw(`SELECT pg_notify('campaignos_outbox', '')`);
 }
 
 async function findByIdentity(tx: Db, workspaceId: string, input: ContactUpsert): Promise<ContactRow | undefined> {

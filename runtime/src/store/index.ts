@@ -2,6 +2,7 @@ import type { Db } from './db.js';
 import { contactsStore } from './contacts.store.js';
 import { credentialsStore } from './credentials.store.js';
 import { journeysStore } from './journeys.store.js';
+import { listsStore } from './lists.store.js';
 import { messagesStore } from './messages.store.js';
 import { workflowsStore } from './workflows.store.js';
 import { workspacesStore } from './workspaces.store.js';
@@ -11,6 +12,7 @@ export { ContactConflictError, isUuid, type Contact, type ContactUpsert } from '
 export type { CredentialInfo } from './credentials.store.js';
 export type { JourneyRecord, JourneyStatus, JourneyStep } from './journeys.store.js';
 export type { MessageRecord } from './messages.store.js';
+export type { StaticList } from './lists.store.js';
 export type { WorkflowSummary, WorkflowVersion } from './workflows.store.js';
 
 /** Every table the runtime owns, behind workspace-scoped functions. */
@@ -23,6 +25,7 @@ export function createStore(db: Db, secret: string) {
     workflows: workflowsStore(db),
     journeys: journeysStore(db),
     messages: messagesStore(db),
+    lists: listsStore(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { recordContactChange } from './contacts.store.js';
 
 export interface MessageRecord {
   id: string;
@@ -39,7 +40,10 @@ export function messagesStore(db: Db) {
     },
 
     async suppress(workspaceId: string, contactId: string, channel: string, reason: string): Promise<void> {
-      await db('suppressions').insert({ workspace_id: workspaceId, contact_id: contactId, channel, reason }).onConflict(['workspace_id', 'contact_id', 'channel']).ignore();
+      await db.transaction(async (tx) => {
+        await tx('suppressions').insert({ workspace_id: workspaceId, contact_id: contactId, channel, reason }).onConflict(['workspace_id', 'contact_id', 'channel']).ignore();
+        await recordContactChange(tx, workspaceId, contactId, 'suppressions');
+      });
     },
 
     async suppressions(workspaceId: string, contactId: string): Promise<Array<{ channel: string; reason: string; createdAt: string }>> {

@@ -149,6 +149,123 @@ const migrations: Record<string, { up(db: Knex): Promise<void>; down(db: Knex): 
   },
 };
 
+const segmentsAndScoring = {
+  async up(db: Knex) {
+    // System events ($segment_entered, $score_crossed, ...) and contact changes also travel
+    // through the outbox, so segments, scores and journeys all see the same committed truth.
+    await db.schema.alterTable('outbox', (t) => {
+      t.text('kind').notNullable().defaultTo('event');
+      t.uuid('contact_id').references('contacts.id').onDelete('CASCADE');
+    });
+    await db.raw('ALTER TABLE outbox ALTER COLUMN event_id DROP NOT NULL');
+    await db.schema.alterTable('workflow_versions', (t) => {
+      t.jsonb('trigger_filter').notNullable().defaultTo('{}');
+    });
+    await db.raw('CREATE INDEX events_name_time ON events (workspace_id, name, occurred_at)');
+    await db.raw('CREATE INDEX contacts_attributes ON contacts USING gin (attributes jsonb_path_ops)');
+
+    await db.schema.createTable('segments', (t) => {
+      t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.text('name').notNullable();
+      t.text('description');
+      t.jsonb('condition').notNullable();
+      t.boolean('time_relative').notNullable().defaultTo(false);
+      t.integer('member_count').notNullable().defaultTo(0);
+      t.timestamp('computed_at', { useTz: true });
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.unique(['workspace_id', 'name']);
+    });
+    await db.schema.createTable('segment_members', (t) => {
+      t.uuid('segment_id').notNullable().references('segments.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.uuid('workspace_id').notNullable();
+      t.timestamp('entered_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.primary(['segment_id', 'contact_id']);
+    });
+    await db.raw('CREATE INDEX segment_members_contact ON segment_members (contact_id)');
+    await db.schema.createTable('segment_transitions', (t) => {
+      t.bigIncrements('id');
+      t.uuid('workspace_id').notNullable();
+      t.uuid('segment_id').notNullable().references('segments.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.text('kind').notNullable();
+      t.timestamp('at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+    });
+    await db.raw('CREATE INDEX segment_transitions_segment ON segment_transitions (segment_id, at)');
+    await db.raw('CREATE INDEX segment_transitions_contact ON segment_transitions (contact_id, at)');
+
+    await db.schema.createTable('lists', (t) => {
+      t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.text('name').notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.unique(['workspace_id', 'name']);
+    });
+    await db.schema.createTable('list_members', (t) => {
+      t.uuid('list_id').notNullable().references('lists.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.timestamp('added_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.primary(['list_id', 'contact_id']);
+    });
+    await db.raw('CREATE INDEX list_members_contact ON list_members (contact_id)');
+
+    await db.schema.createTable('scoring_settings', (t) => {
+      t.uuid('workspace_id').primary().references('workspaces.id').onDelete('CASCADE');
+      t.double('half_life_days');
+      t.specificType('thresholds', 'double precision[]').notNullable().defaultTo('{}');
+    });
+    await db.schema.createTable('scoring_rules', (t) => {
+      t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.text('name').notNullable();
+      t.jsonb('when').notNullable();
+      t.double('points').notNullable();
+      t.double('cap_points');
+      t.double('cap_period_days');
+      t.boolean('active').notNullable().defaultTo(true);
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.unique(['workspace_id', 'name']);
+    });
+    // The score as of `as_of`; the current score decays from it (half-life per workspace).
+    await db.schema.createTable('contact_scores', (t) => {
+      t.uuid('contact_id').primary().references('contacts.id').onDelete('CASCADE');
+      t.uuid('workspace_id').notNullable();
+      t.double('value').notNullable().defaultTo(0);
+      t.timestamp('as_of', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.specificType('above', 'double precision[]').notNullable().defaultTo('{}');
+    });
+    await db.schema.createTable('score_ledger', (t) => {
+      t.bigIncrements('id');
+      t.uuid('workspace_id').notNullable();
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.double('delta').notNullable();
+      t.double('score_after').notNullable();
+      t.text('source').notNullable();
+      t.uuid('rule_id');
+      // The event a rule scored: routing may see an event twice after a crash, scoring must not.
+      t.uuid('event_id');
+      t.text('reason');
+      t.timestamp('at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+    });
+    await db.raw('CREATE INDEX score_ledger_contact ON score_ledger (contact_id, at)');
+    await db.raw('CREATE INDEX score_ledger_rule ON score_ledger (rule_id, contact_id, at) WHERE rule_id IS NOT NULL');
+    await db.raw('CREATE UNIQUE INDEX score_ledger_event_rule ON score_ledger (rule_id, event_id) WHERE event_id IS NOT NULL');
+    await db.schema.createTable('score_rule_matches', (t) => {
+      t.uuid('rule_id').notNullable().references('scoring_rules.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.primary(['rule_id', 'contact_id']);
+    });
+  },
+  async down(db: Knex) {
+    for (const table of ['score_rule_matches', 'score_ledger', 'contact_scores', 'scoring_rules', 'scoring_settings', 'list_members', 'lists', 'segment_transitions', 'segment_members', 'segments']) {
+      await db.schema.dropTableIfExists(table);
+    }
+  },
+};
+migrations['0002_segments_and_scoring'] = segmentsAndScoring;
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,

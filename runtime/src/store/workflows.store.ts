@@ -8,6 +8,8 @@ export interface WorkflowVersion {
   definition: unknown;
   plan: unknown;
   triggerEvent: string;
+  /** Properties a triggering event must contain (e.g. `{ segmentId }`). */
+  triggerFilter: Record<string, unknown>;
   allowReentry: boolean;
 }
 
@@ -29,6 +31,7 @@ interface VersionRow {
   definition: unknown;
   plan: unknown;
   trigger_event: string;
+  trigger_filter: Record<string, unknown>;
   allow_reentry: boolean;
 }
 
@@ -40,6 +43,7 @@ const toVersion = (row: VersionRow): WorkflowVersion => ({
   definition: row.definition,
   plan: row.plan,
   triggerEvent: row.trigger_event,
+  triggerFilter: row.trigger_filter,
   allowReentry: row.allow_reentry,
 });
 
@@ -58,6 +62,7 @@ export interface NewVersion {
   definition: unknown;
   plan: unknown;
   triggerEvent: string;
+  triggerFilter: Record<string, unknown>;
   allowReentry: boolean;
 }
 
@@ -82,6 +87,7 @@ export function workflowsStore(db: Db) {
             definition: JSON.stringify(input.definition),
             plan: JSON.stringify(input.plan),
             trigger_event: input.triggerEvent,
+            trigger_filter: JSON.stringify(input.triggerFilter) as never,
             allow_reentry: input.allowReentry,
           })
           .returning('*');

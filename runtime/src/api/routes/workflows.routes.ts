@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { parseWorkflowJson, validateWorkflow, type N8nWorkflow } from '../../flow/index.js';
+import { parseWorkflowJson, validateWorkflow, type N8nNode, type N8nWorkflow } from '../../flow/index.js';
 import type { NodeRegistry } from '../../nodes/registry.js';
 import type { Store } from '../../store/index.js';
 import { ApiError } from '../errors.js';
@@ -15,30 +15,27 @@ export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
     const { problems, plan } = validateWorkflow(workflow, registry);
     problems.push(...(await credentialProblems(store, workspaceId, workflow)));
     const trigger = plan ? workflow.nodes.find((n) => n.name === plan.trigger) : undefined;
-    const triggerEvent = trigger?.parameters?.event;
-    if (trigger && (typeof triggerEvent !== 'string' || triggerEvent.startsWith('='))) {
-      problems.push(`"${trigger.name}": the event name must be a fixed string, not an expression`);
-    }
-    if (problems.length > 0 || !plan || !trigger) {
+    const subscription = trigger ? subscribe(registry, trigger, problems) : undefined;
+    if (problems.length > 0 || !plan || !subscription) {
       throw new ApiError(400, 'WORKFLOW_INVALID', `Workflow "${workflow.name}" cannot be deployed: ${problems.join('; ')}`, { problems });
     }
-    return { workflow, plan, triggerEvent: triggerEvent as string, allowReentry: trigger.parameters?.allowReentry === true };
+    return { workflow, plan, subscription };
   };
 
   const wantsActive = (query: unknown, workflow: N8nWorkflow) => (query as { activate?: string }).activate === 'true' || workflow.active === true;
 
   router.post('/', async (req, res) => {
-    const { workflow, plan, triggerEvent, allowReentry } = await check(req.workspaceId, req.body);
-    const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, triggerEvent, allowReentry });
+    const { workflow, plan, subscription } = await check(req.workspaceId, req.body);
+    const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, ...subscription });
     const summary = wantsActive(req.query, workflow) ? await store.workflows.setActive(req.workspaceId, saved!.workflow.id, true) : saved!.workflow;
-    res.status(201).json({ workflow: summary, version: { id: saved!.version.id, version: saved!.version.version, triggerEvent } });
+    res.status(201).json({ workflow: summary, version: { id: saved!.version.id, version: saved!.version.version, triggerEvent: subscription.triggerEvent, triggerFilter: subscription.triggerFilter } });
   });
 
   router.put('/:id', async (req, res) => {
-    const { workflow, plan, triggerEvent, allowReentry } = await check(req.workspaceId, req.body);
-    const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, triggerEvent, allowReentry }, req.params.id);
+    const { workflow, plan, subscription } = await check(req.workspaceId, req.body);
+    const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, ...subscription }, req.params.id);
     if (!saved) throw new ApiError(404, 'NOT_FOUND', `No workflow ${req.params.id} in this workspace`);
-    res.json({ workflow: saved.workflow, version: { id: saved.version.id, version: saved.version.version, triggerEvent } });
+    res.json({ workflow: saved.workflow, version: { id: saved.version.id, version: saved.version.version, triggerEvent: subscription.triggerEvent, triggerFilter: subscription.triggerFilter } });
   });
 
   router.get('/', async (req, res) => {
@@ -60,6 +57,27 @@ export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
   }
 
   return router;
+}
+
+/** Asks the trigger node which events enrol a contact, from its literal parameters. */
+function subscribe(registry: NodeRegistry, trigger: N8nNode, problems: string[]) {
+  const spec = registry.get(trigger.type)?.definition.trigger;
+  if (!spec) {
+    problems.push(`"${trigger.name}": ${trigger.type} does not say which events it listens to`);
+    return undefined;
+  }
+  const parameters = trigger.parameters ?? {};
+  const expressions = Object.entries(parameters).filter(([, v]) => typeof v === 'string' && v.startsWith('='));
+  if (expressions.length > 0) {
+    problems.push(`"${trigger.name}": trigger parameters must be fixed values, not expressions (${expressions.map(([k]) => k).join(', ')})`);
+    return undefined;
+  }
+  const result = spec.subscribe(parameters);
+  if (typeof result === 'string') {
+    problems.push(`"${trigger.name}": ${result}`);
+    return undefined;
+  }
+  return { triggerEvent: result.event, triggerFilter: result.properties ?? {}, allowReentry: result.allowReentry === true };
 }
 
 async function credentialProblems(store: Store, workspaceId: string, workflow: N8nWorkflow): Promise<string[]> {

@@ -23,7 +23,14 @@ export interface CampaignEventItem {
  */
 export const EventTrigger = defineNode({
   group: 'trigger',
-  trigger: { on: 'event' },
+  trigger: {
+    subscribe: (parameters) => {
+      const event = parameters.event;
+      if (typeof event !== 'string' || event.trim() === '') return 'the event name is required';
+      if (event.startsWith('$')) return `"${event}" is a system event; use the Segment or Score trigger`;
+      return { event, allowReentry: parameters.allowReentry === true };
+    },
+  },
   description: {
     displayName: 'CampaignOS Event Trigger',
     name: 'eventTrigger',
