@@ -10,6 +10,10 @@ import { TriggerRouter } from './router/trigger-router.js';
 import { SendGate } from './send-gate/send-gate.js';
 import { createDb, createStore, migrate, type Store } from './store/index.js';
 import { createJourneyWorker } from './temporal/worker.js';
+import { Audience } from './audience.js';
+import { ScoringEngine } from './scoring/index.js';
+import { SegmentEngine } from './segments/index.js';
+import { Sweeper } from './sweeper.js';
 
 export type TemporalTarget =
   | { address: string; namespace: string }
@@ -29,6 +33,10 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Apply pending migrations at start (the dev command does; production runs `campaignos migrate`). */
   migrate?: boolean;
+  /** How often time-relative segments and decaying scores are swept (router role); default 60 s. */
+  sweepIntervalMs?: number;
+  /** The engines' clock; tests move it to make time pass. */
+  clock?: () => Date;
 }
 
 export interface Runtime {
@@ -37,6 +45,9 @@ export interface Runtime {
   store: Store;
   registry: NodeRegistry;
   router: TriggerRouter | null;
+  segments: SegmentEngine;
+  scoring: ScoringEngine;
+  sweeper: Sweeper | null;
   stop(): Promise<void>;
 }
 
@@ -47,6 +58,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.migrate) await migrate(db);
   const store = createStore(db, options.secret);
   const registry = NodeRegistry.load([...BUILTIN_NODE_PACKAGES, ...(options.nodePackages ?? [])]);
+  const segments = new SegmentEngine({ db, clock: options.clock });
+  const scoring = new ScoringEngine({ db, clock: options.clock });
   const cleanups: Array<() => Promise<void>> = [];
 
   const temporal = options.temporal;
@@ -68,6 +81,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const writer = new EventWriter(db);
     const app = createApi({
       store,
+      segments,
+      scoring,
       registry,
       writer,
       secret: options.secret,
@@ -108,9 +123,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   let router: TriggerRouter | null = null;
+  let sweeper: Sweeper | null = null;
   if (options.roles.router) {
-    router = new TriggerRouter({ store, temporal: client, logger });
+    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ db, segments, scoring, logger }) });
     await router.start();
+    sweeper = new Sweeper({ db, segments, scoring, logger, intervalMs: options.sweepIntervalMs ?? 60_000 });
+    sweeper.start();
   }
 
   return {
@@ -118,7 +136,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     registry,
     router,
+    segments,
+    scoring,
+    sweeper,
     async stop() {
+      await sweeper?.stop();
       await router?.stop();
       if (worker) {
         if (worker.getState() === 'RUNNING') worker.shutdown();

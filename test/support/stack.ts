@@ -58,7 +58,7 @@ export interface Stack {
 }
 
 /** A runtime (API, router and optionally a worker) on a real database and Temporal server. */
-export async function startStack(options: { databaseUrl: string; temporal: TemporalTarget; worker?: boolean; router?: boolean }): Promise<Stack> {
+export async function startStack(options: { databaseUrl: string; temporal: TemporalTarget; worker?: boolean; router?: boolean; clock?: () => Date }): Promise<Stack> {
   const { workspaceId, key } = await seedWorkspace(options.databaseUrl, 'acme');
   const runtime = await startRuntime({
     databaseUrl: options.databaseUrl,
@@ -68,6 +68,8 @@ export async function startStack(options: { databaseUrl: string; temporal: Tempo
     port: 0,
     migrate: true,
     logger: quietLogger,
+    clock: options.clock,
+    sweepIntervalMs: 3_600_000, // tests sweep explicitly
   });
   return { runtime, api: apiClient(runtime.url!, key), key, workspaceId, stop: () => runtime.stop() };
 }

@@ -15,11 +15,11 @@ export interface JourneyStack {
  * Everything a journey test needs: a fresh database, the time-skipping Temporal test server
  * with a real worker, an SMTP sink, and the "Acme SMTP" credential the examples name.
  */
-export async function startJourneyStack(): Promise<JourneyStack> {
+export async function startJourneyStack(options: { clock?: () => Date } = {}): Promise<JourneyStack> {
   const database: TestDatabase = await createTestDatabase();
   const env = await timeSkippingEnvironment();
   const smtp = await startSmtpSink();
-  const stack = await startStack({ databaseUrl: database.url, temporal: { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default' } });
+  const stack = await startStack({ databaseUrl: database.url, temporal: { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default' }, clock: options.clock });
   await createSmtpCredential(stack.api, smtp.port);
   return {
     env,

@@ -10,11 +10,17 @@ import { contactsRoutes } from './routes/contacts.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { credentialsRoutes, messagesRoutes } from './routes/misc.routes.js';
 import { listsRoutes } from './routes/lists.routes.js';
+import { contactScoreRoutes, scoringRoutes } from './routes/scoring.routes.js';
+import { segmentsRoutes } from './routes/segments.routes.js';
+import type { ScoringEngine } from '../scoring/index.js';
+import type { SegmentEngine } from '../segments/index.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { workflowsRoutes } from './routes/workflows.routes.js';
 
 export interface ApiOptions {
   store: Store;
+  segments: SegmentEngine;
+  scoring: ScoringEngine;
   registry: NodeRegistry;
   writer: EventWriter;
   secret: string;
@@ -25,7 +31,7 @@ export interface ApiOptions {
 }
 
 export function createApi(options: ApiOptions): Express {
-  const { store, registry, writer, secret, logger } = options;
+  const { store, registry, writer, secret, logger, segments, scoring } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -83,12 +89,15 @@ export function createApi(options: ApiOptions): Express {
     }
     next();
   });
-  v1.use('/contacts', contactsRoutes(store));
+  v1.use('/contacts/:id/score', contactScoreRoutes(scoring));
+  v1.use('/contacts', contactsRoutes(store, segments));
   v1.use('/events', eventsRoutes(writer));
   v1.use('/workflows', workflowsRoutes(store, registry));
   v1.use('/credentials', credentialsRoutes(store));
   v1.use('/messages', messagesRoutes(store));
   v1.use('/lists', listsRoutes(store));
+  v1.use('/segments', segmentsRoutes(store, segments));
+  v1.use('/scoring', scoringRoutes(scoring));
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `No route ${req.method} ${req.path}`)));

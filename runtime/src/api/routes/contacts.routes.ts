@@ -1,9 +1,10 @@
 import { Router } from 'express';
+import type { SegmentEngine } from '../../segments/index.js';
 import { ContactConflictError, type Store } from '../../store/index.js';
 import { ApiError, validationError } from '../errors.js';
 import { ContactInput } from '../schemas.js';
 
-export function contactsRoutes(store: Store): Router {
+export function contactsRoutes(store: Store, segments: SegmentEngine): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -35,6 +36,12 @@ export function contactsRoutes(store: Store): Router {
     const contact = await store.contacts.get(req.workspaceId, req.params.id);
     if (!contact) throw new ApiError(404, 'NOT_FOUND', `No contact ${req.params.id} in this workspace`);
     res.json({ journeys: await store.journeys.forContact(req.workspaceId, contact.id) });
+  });
+
+  router.get('/:id/segments', async (req, res) => {
+    const contact = await store.contacts.get(req.workspaceId, req.params.id);
+    if (!contact) throw new ApiError(404, 'NOT_FOUND', `No contact ${req.params.id} in this workspace`);
+    res.json({ segments: await segments.membership(req.workspaceId, contact.id) });
   });
 
   return router;

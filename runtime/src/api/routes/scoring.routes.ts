@@ -1,0 +1,85 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { ScoreContactNotFoundError, ScoringRuleConflictError, ScoringRuleInput, ScoringRulePatch, type ScoringEngine } from '../../scoring/index.js';
+import { ApiError, validationError } from '../errors.js';
+
+const Settings = z
+  .strictObject({
+    halfLifeDays: z.number().positive().max(36_500).nullable().optional(),
+    thresholds: z.array(z.number().finite()).max(50).optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, 'give halfLifeDays and/or thresholds');
+
+export const ScoreAdjustmentInput = z
+  .strictObject({
+    add: z.number().finite().optional(),
+    subtract: z.number().finite().optional(),
+    set: z.number().finite().optional(),
+    reason: z.string().min(1).max(500),
+  })
+  .refine((a) => [a.add, a.subtract, a.set].filter((v) => v !== undefined).length === 1, 'give exactly one of add, subtract or set');
+
+/** `/v1/scoring`: workspace settings (half-life, thresholds) and rules. */
+export function scoringRoutes(scoring: ScoringEngine): Router {
+  const router = Router();
+  const known = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ScoringRuleConflictError) throw new ApiError(409, 'CONFLICT', error.message);
+      throw error;
+    }
+  };
+
+  router.get('/settings', async (req, res) => {
+    res.json({ settings: await scoring.settings(req.workspaceId) });
+  });
+  router.put('/settings', async (req, res) => {
+    const parsed = Settings.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, 'Scoring settings');
+    res.json({ settings: await scoring.updateSettings(req.workspaceId, parsed.data) });
+  });
+
+  router.get('/rules', async (req, res) => {
+    res.json({ rules: await scoring.listRules(req.workspaceId) });
+  });
+  router.post('/rules', async (req, res) => {
+    const parsed = ScoringRuleInput.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, 'Scoring rule');
+    res.status(201).json({ rule: await known(() => scoring.createRule(req.workspaceId, parsed.data)) });
+  });
+  router.put('/rules/:id', async (req, res) => {
+    const parsed = ScoringRulePatch.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, 'Scoring rule');
+    const rule = await known(() => scoring.updateRule(req.workspaceId, req.params.id, parsed.data));
+    if (!rule) throw new ApiError(404, 'NOT_FOUND', `No scoring rule ${req.params.id} in this workspace`);
+    res.json({ rule });
+  });
+  router.delete('/rules/:id', async (req, res) => {
+    if (!(await scoring.deleteRule(req.workspaceId, req.params.id))) throw new ApiError(404, 'NOT_FOUND', `No scoring rule ${req.params.id} in this workspace`);
+    res.json({ deleted: true });
+  });
+  return router;
+}
+
+/** `/v1/contacts/:id/score`: the explained score, and manual adjustments. */
+export function contactScoreRoutes(scoring: ScoringEngine): Router {
+  const router = Router({ mergeParams: true });
+  router.get('/', async (req, res) => {
+    const explanation = await scoring.explain(req.workspaceId, (req.params as { id: string }).id);
+    if (!explanation) throw new ApiError(404, 'NOT_FOUND', `No contact ${(req.params as { id: string }).id} in this workspace`);
+    res.json(explanation);
+  });
+  router.post('/', async (req, res) => {
+    const parsed = ScoreAdjustmentInput.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, 'Score change');
+    const { reason, ...change } = parsed.data;
+    try {
+      res.json(await scoring.adjust(req.workspaceId, (req.params as { id: string }).id, change, { source: 'api', reason }));
+    } catch (error) {
+      if (error instanceof ScoreContactNotFoundError) throw new ApiError(404, 'NOT_FOUND', error.message);
+      throw error;
+    }
+  });
+  return router;
+}

@@ -1,0 +1,55 @@
+import type { Logger } from './logger.js';
+import type { Db } from './store/index.js';
+import type { AudienceUpdater, ContactChange, RoutedEvent } from './router/trigger-router.js';
+import type { ScoringEngine } from './scoring/index.js';
+import type { SegmentEngine } from './segments/index.js';
+
+/**
+ * Keeps scores and segment memberships current as events and contact changes are routed:
+ * scores first (a segment may test the score), then the segments the change can affect, for
+ * the contacts concerned only. Both engines are idempotent over a re-routed batch.
+ */
+export class Audience implements AudienceUpdater {
+  constructor(private readonly deps: { db: Db; segments: SegmentEngine; scoring: ScoringEngine; logger: Logger }) {}
+
+  async update({ events, contacts }: { events: RoutedEvent[]; contacts: ContactChange[] }): Promise<void> {
+    const { segments, scoring } = this.deps;
+    const work = new Map<string, { contactIds: Set<string>; eventNames: Set<string>; attributes: boolean; suppressions: boolean; lists: boolean; scored: Set<string> }>();
+    const of = (workspaceId: string) => {
+      let w = work.get(workspaceId);
+      if (!w) work.set(workspaceId, (w = { contactIds: new Set(), eventNames: new Set(), attributes: false, suppressions: false, lists: false, scored: new Set() }));
+      return w;
+    };
+
+    for (const event of events) {
+      const w = of(event.workspaceId);
+      w.contactIds.add(event.contactId);
+      w.eventNames.add(event.name);
+      const change = await scoring.applyEvent(event.workspaceId, event.contactId, event);
+      if (change && change.delta !== 0) w.scored.add(event.contactId);
+    }
+    for (const c of contacts) {
+      const w = of(c.workspaceId);
+      w.contactIds.add(c.contactId);
+      if (c.change === 'attributes') w.attributes = true;
+      if (c.change === 'suppressions') w.suppressions = true;
+      if (c.change === 'lists') w.lists = true;
+    }
+
+    for (const [workspaceId, w] of work) {
+      if (w.attributes || w.lists || w.suppressions) {
+        const changed = await scoring.applyAttributeRules(workspaceId, [...w.contactIds]);
+        for (const c of changed) if (c.delta !== 0) w.scored.add(c.contactId);
+      }
+      const contactIds = [...w.contactIds];
+      await segments.evaluateContacts(workspaceId, contactIds, {
+        eventNames: [...w.eventNames],
+        attributes: w.attributes,
+        suppressions: w.suppressions,
+        // The outbox says a contact's lists changed, not which: any list-based segment may move.
+        lists: w.lists ? await this.deps.db('lists').where({ workspace_id: workspaceId }).pluck('id') : [],
+        score: w.scored.size > 0,
+      });
+    }
+  }
+}
