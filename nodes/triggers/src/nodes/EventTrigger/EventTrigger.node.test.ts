@@ -15,7 +15,10 @@ describe('EventTrigger', () => {
     assert.ok(isDefinedNode(EventTrigger));
     const { description, group, trigger } = EventTrigger.campaignos.definition;
     assert.equal(group, 'trigger');
-    assert.deepEqual(trigger, { on: 'event' });
+    assert.deepEqual(trigger?.subscribe({ event: 'signup' }), { event: 'signup', allowReentry: false });
+    assert.deepEqual(trigger?.subscribe({ event: 'signup', allowReentry: true }), { event: 'signup', allowReentry: true });
+    assert.match(String(trigger?.subscribe({ event: '' })), /required/);
+    assert.match(String(trigger?.subscribe({ event: '$segment_entered' })), /system event/);
     assert.equal(description.name, 'eventTrigger');
     assert.deepEqual(description.group, ['trigger']);
     assert.deepEqual(description.inputs, []);
