@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import type { Db } from './store/index.js';
 import type { AudienceUpdater, ContactChange, RoutedEvent } from './router/trigger-router.js';
@@ -7,12 +8,13 @@ import type { SegmentEngine } from './segments/index.js';
 /**
  * Keeps scores and segment memberships current as events and contact changes are routed:
  * scores first (a segment may test the score), then the segments the change can affect, for
- * the contacts concerned only. Both engines are idempotent over a re-routed batch.
+ * the contacts concerned only. Event scoring commits with the routing transaction; attribute
+ * rules and segment memberships are state, so evaluating them twice changes nothing.
  */
 export class Audience implements AudienceUpdater {
   constructor(private readonly deps: { db: Db; segments: SegmentEngine; scoring: ScoringEngine; logger: Logger }) {}
 
-  async update({ events, contacts }: { events: RoutedEvent[]; contacts: ContactChange[] }): Promise<void> {
+  async update({ events, contacts }: { events: RoutedEvent[]; contacts: ContactChange[] }, tx: Knex.Transaction): Promise<void> {
     const { segments, scoring } = this.deps;
     const work = new Map<string, { contactIds: Set<string>; eventNames: Set<string>; attributes: boolean; suppressions: boolean; lists: boolean; scored: Set<string> }>();
     const of = (workspaceId: string) => {
@@ -25,7 +27,9 @@ export class Audience implements AudienceUpdater {
       const w = of(event.workspaceId);
       w.contactIds.add(event.contactId);
       w.eventNames.add(event.name);
-      const change = await scoring.applyEvent(event.workspaceId, event.contactId, event);
+      // Scored in the routing transaction: a batch routed again after a crash was either
+      // scored and deleted together, or neither.
+      const change = await scoring.applyEvent(event.workspaceId, event.contactId, event, { tx });
       if (change && change.delta !== 0) w.scored.add(event.contactId);
     }
     for (const c of contacts) {

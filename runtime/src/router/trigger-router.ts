@@ -27,7 +27,8 @@ export interface ContactChange {
  * router hands it the same batch again.
  */
 export interface AudienceUpdater {
-  update(batch: { events: RoutedEvent[]; contacts: ContactChange[] }): Promise<void>;
+  /** `tx` is the routing transaction: work done in it commits with the outbox rows' deletion. */
+  update(batch: { events: RoutedEvent[]; contacts: ContactChange[] }, tx: Knex.Transaction): Promise<void>;
 }
 
 export interface TriggerRouterOptions {
@@ -98,7 +99,7 @@ export class TriggerRouter {
         await this.options.audience.update({
           events: userEvents.map((e) => ({ id: e.id, workspaceId: e.workspace_id, contactId: e.contact_id, name: e.name, properties: e.properties, occurredAt: e.occurred_at })),
           contacts,
-        });
+        }, tx);
       }
       const versions = await store.workflows.activeTriggers(events.map((e) => ({ workspaceId: e.workspace_id, eventName: e.name })));
       const starts = events.flatMap((event) =>

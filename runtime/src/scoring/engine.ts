@@ -12,6 +12,7 @@ import {
   type ScoringRule,
   type ScoringRuleWhen,
 } from './rules.js';
+import { ScoreAdjustment, ScoringSettingsInput } from './schemas.js';
 
 /** The name of the system event emitted when a score crosses a threshold. */
 export const SCORE_CROSSED_EVENT = '$score_crossed';
@@ -45,11 +46,12 @@ export interface ScoredEvent {
   occurredAt: Date;
 }
 
-export interface ScoreAdjustment {
-  add?: number;
-  subtract?: number;
-  /** The score becomes exactly this (the ledger records the difference); excludes add/subtract. */
-  set?: number;
+/**
+ * Run inside the caller's transaction (as a savepoint), e.g. the outbox drain's, so scoring
+ * commits or rolls back with it: a re-delivered event is then never scored twice.
+ */
+export interface ScoringCallOptions {
+  tx?: Knex.Transaction;
 }
 
 export interface ScoreAdjustmentMeta {
@@ -170,11 +172,8 @@ export class ScoringEngine {
    * (every stored score is rebased to its current value first). A new threshold does not count as
    * crossed by contacts already above it; a removed one is forgotten.
    */
-  async updateSettings(workspaceId: string, change: { halfLifeDays?: number | null; thresholds?: number[] }): Promise<ScoringSettings> {
-    if (change.halfLifeDays != null && !(Number.isFinite(change.halfLifeDays) && change.halfLifeDays > 0)) {
-      throw new RangeError('halfLifeDays must be a positive number of days, or null for no decay');
-    }
-    if (change.thresholds && !change.thresholds.every(Number.isFinite)) throw new RangeError('thresholds must be finite numbers');
+  async updateSettings(workspaceId: string, input: ScoringSettingsInput): Promise<ScoringSettings> {
+    const change = ScoringSettingsInput.parse(input);
     const now = this.clock();
     return this.db.transaction(async (tx) => {
       await tx('scoring_settings').insert({ workspace_id: workspaceId }).onConflict('workspace_id').ignore();
@@ -289,15 +288,15 @@ export class ScoringEngine {
    * Applies every active event rule that matches the event. Returns null when no rule matches
    * (or the contact is gone); a change with delta 0 when every matching rule is at its cap.
    */
-  async applyEvent(workspaceId: string, contactId: string, event: ScoredEvent): Promise<ScoreChange | null> {
-    const rows = await this.db<RuleRow>('scoring_rules')
+  async applyEvent(workspaceId: string, contactId: string, event: ScoredEvent, opts: ScoringCallOptions = {}): Promise<ScoreChange | null> {
+    const rows = await (opts.tx ?? this.db)<RuleRow>('scoring_rules')
       .where({ workspace_id: workspaceId, active: true })
       .whereRaw(`"when"->>'event' = ?`, [event.name])
       .orderBy([{ column: 'created_at' }, { column: 'name' }]);
     const rules = rows.filter((r) => isEventWhen(r.when) && matchesEventFilters((r.when as EventRuleWhen).where, event.properties));
     if (rules.length === 0) return null;
     const now = this.clock();
-    return this.db.transaction(async (tx) =>
+    return this.transaction(opts, async (tx) =>
       this.change(tx, workspaceId, contactId, now, async () => {
         const capped = rules.filter((r) => r.cap_points !== null && r.cap_period_days !== null);
         const used = new Map<string, number>();
@@ -332,11 +331,12 @@ export class ScoringEngine {
    * contact starts matching and takes back what is left of them (after decay) when it stops.
    * Returns the contacts whose score changed.
    */
-  async applyAttributeRules(workspaceId: string, contactIds: string[]): Promise<ScoreChange[]> {
+  async applyAttributeRules(workspaceId: string, contactIds: string[], opts: ScoringCallOptions = {}): Promise<ScoreChange[]> {
     const ids = [...new Set(contactIds.filter((id) => UUID.test(id)))].sort();
     if (ids.length === 0) return [];
+    const db = opts.tx ?? this.db;
     const rules = (
-      await this.db<RuleRow>('scoring_rules')
+      await db<RuleRow>('scoring_rules')
         .where({ workspace_id: workspaceId, active: true })
         .whereRaw(`"when"->>'event' IS NULL`)
         .orderBy([{ column: 'created_at' }, { column: 'name' }])
@@ -344,12 +344,12 @@ export class ScoringEngine {
     if (rules.length === 0) return [];
     const now = this.clock();
     const matching = new Map<string, Set<string>>();
-    for (const rule of rules) matching.set(rule.id, await matchingContacts(this.db, workspaceId, (rule.when as AttributeRuleWhen).condition, ids, now));
-    const recorded = await this.recordedMatches(this.db, rules, ids);
+    for (const rule of rules) matching.set(rule.id, await matchingContacts(db, workspaceId, (rule.when as AttributeRuleWhen).condition, ids, now));
+    const recorded = await this.recordedMatches(db, rules, ids);
     const candidates = ids.filter((id) => rules.some((r) => matching.get(r.id)!.has(id) !== recorded.has(`${r.id}:${id}`)));
     if (candidates.length === 0) return [];
 
-    return this.db.transaction(async (tx) => {
+    return this.transaction(opts, async (tx) => {
       const changes: ScoreChange[] = [];
       // Sorted ids: two concurrent calls lock score rows in the same order and never deadlock.
       for (const contactId of candidates) {
@@ -398,14 +398,11 @@ export class ScoringEngine {
    * A manual change, from the "update score" node or the API. `set` makes the score exactly that
    * value now; `add` and `subtract` may be combined.
    */
-  async adjust(workspaceId: string, contactId: string, change: ScoreAdjustment, meta: ScoreAdjustmentMeta): Promise<ScoreChange> {
-    const values = [change.add, change.subtract, change.set].filter((v) => v !== undefined);
-    if (values.length === 0) throw new RangeError('a score adjustment needs add, subtract or set');
-    if (change.set !== undefined && values.length > 1) throw new RangeError('set cannot be combined with add or subtract');
-    if (!values.every((v) => Number.isFinite(v))) throw new RangeError('score adjustments must be finite numbers');
+  async adjust(workspaceId: string, contactId: string, change: ScoreAdjustment, meta: ScoreAdjustmentMeta, opts: ScoringCallOptions = {}): Promise<ScoreChange> {
+    ScoreAdjustment.parse(change);
     const now = this.clock();
     const reason = meta.node ? `${meta.reason} (node ${meta.node})` : meta.reason;
-    const result = await this.db.transaction(async (tx) =>
+    const result = await this.transaction(opts, async (tx) =>
       this.change(tx, workspaceId, contactId, now, ({ before }) => [
         {
           delta: change.set !== undefined ? change.set - before : (change.add ?? 0) - (change.subtract ?? 0),
@@ -611,6 +608,10 @@ export class ScoringEngine {
       delta: after - before,
       crossings: crossings.map(({ threshold, direction }) => ({ threshold, direction })),
     };
+  }
+
+  private transaction<T>(opts: ScoringCallOptions, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return opts.tx ? opts.tx.transaction(work) : this.db.transaction(work);
   }
 
   private async recordedMatches(db: Knex, rules: RuleRow[], contactIds: string[]): Promise<Set<string>> {

@@ -1,11 +1,11 @@
 export { decayedScore, decayedScoreRaw, decayedScoreSqlText, decayFactor } from './decay.js';
 export {
   AttributeRuleWhen,
-  EventPropertyFilter,
   EventRuleWhen,
   isEventWhen,
   matchesEventFilters,
   ScoreCap,
+  ScoringEventFilter,
   ScoringRuleInput,
   ScoringRulePatch,
   ScoringRuleWhen,
@@ -18,12 +18,13 @@ export {
   ScoreContactNotFoundError,
   ScoringEngine,
   ScoringRuleConflictError,
-  type ScoreAdjustment,
   type ScoreAdjustmentMeta,
   type ScoreChange,
   type ScoreCrossing,
   type ScoredEvent,
   type ScoreExplanation,
   type ScoreLedgerEntry,
+  type ScoringCallOptions,
   type ScoringSettings,
 } from './engine.js';
+export { ScoreAdjustment, ScoreAdjustmentInput, ScoringSettingsInput } from './schemas.js';

@@ -10,26 +10,32 @@ import { SegmentCondition } from '../segments/index.js';
 const propertyPath = z.string().min(1).max(300);
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+const FILTER_OPS = 'eq, neq, gt, gte, lt, lte, contains, exists, in';
+
 /** One filter on an event's properties; `property` is a dot path (`order.items[0].sku`). */
-export const EventPropertyFilter = z.discriminatedUnion('op', [
-  z
-    .object({
-      property: propertyPath,
-      op: z.enum(['eq', 'neq']),
-      value: z.unknown().refine((v) => v !== undefined, 'eq and neq need a value'),
-    })
-    .strict(),
-  z.object({ property: propertyPath, op: z.enum(['gt', 'gte', 'lt', 'lte']), value: z.union([z.number(), z.string()]) }).strict(),
-  z.object({ property: propertyPath, op: z.literal('contains'), value: scalar }).strict(),
-  z.object({ property: propertyPath, op: z.literal('exists'), value: z.boolean().optional() }).strict(),
-  z.object({ property: propertyPath, op: z.literal('in'), value: z.array(z.unknown()).min(1).max(1000) }).strict(),
-]);
-export type EventPropertyFilter = z.infer<typeof EventPropertyFilter>;
+export const ScoringEventFilter = z.discriminatedUnion(
+  'op',
+  [
+    z
+      .object({
+        property: propertyPath,
+        op: z.enum(['eq', 'neq']),
+        value: z.unknown().refine((v) => v !== undefined, 'eq and neq need a value'),
+      })
+      .strict(),
+    z.object({ property: propertyPath, op: z.enum(['gt', 'gte', 'lt', 'lte']), value: z.union([z.number(), z.string()]) }).strict(),
+    z.object({ property: propertyPath, op: z.literal('contains'), value: scalar }).strict(),
+    z.object({ property: propertyPath, op: z.literal('exists'), value: z.boolean().optional() }).strict(),
+    z.object({ property: propertyPath, op: z.literal('in'), value: z.array(z.unknown()).min(1).max(1000) }).strict(),
+  ],
+  { error: () => `"op" must be one of ${FILTER_OPS}` },
+);
+export type ScoringEventFilter = z.infer<typeof ScoringEventFilter>;
 
 export const EventRuleWhen = z
   .object({
     event: z.string().min(1).max(200),
-    where: z.array(EventPropertyFilter).max(50).optional(),
+    where: z.array(ScoringEventFilter).max(50).optional(),
   })
   .strict();
 export type EventRuleWhen = z.infer<typeof EventRuleWhen>;
@@ -37,8 +43,21 @@ export type EventRuleWhen = z.infer<typeof EventRuleWhen>;
 export const AttributeRuleWhen = z.object({ condition: SegmentCondition }).strict();
 export type AttributeRuleWhen = z.infer<typeof AttributeRuleWhen>;
 
-export const ScoringRuleWhen = z.union([EventRuleWhen, AttributeRuleWhen]);
-export type ScoringRuleWhen = z.infer<typeof ScoringRuleWhen>;
+export type ScoringRuleWhen = EventRuleWhen | AttributeRuleWhen;
+
+/**
+ * `{ event, where? }` for an event rule, `{ condition }` for an attribute rule. Dispatched on the
+ * key by hand so an error names the failing field instead of zod's "no union member matched".
+ */
+export const ScoringRuleWhen = z.custom<ScoringRuleWhen>().superRefine((value, ctx) => {
+  const schema = typeof value !== 'object' || value === null || Array.isArray(value) ? null : 'event' in value ? EventRuleWhen : 'condition' in value ? AttributeRuleWhen : null;
+  if (!schema) {
+    ctx.addIssue({ code: 'custom', message: 'expected { "event": ..., "where"?: [...] } (an event rule) or { "condition": ... } (an attribute rule)' });
+    return;
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
 
 export const ScoreCap = z
   .object({
@@ -91,11 +110,11 @@ export function isEventWhen(when: ScoringRuleWhen): when is EventRuleWhen {
 }
 
 /** Whether an event's properties pass every filter of a rule (no filters: always). */
-export function matchesEventFilters(filters: EventPropertyFilter[] | undefined, properties: Record<string, unknown>): boolean {
+export function matchesEventFilters(filters: ScoringEventFilter[] | undefined, properties: Record<string, unknown>): boolean {
   return (filters ?? []).every((filter) => matchesFilter(filter, getPath(properties, filter.property)));
 }
 
-function matchesFilter(filter: EventPropertyFilter, actual: unknown): boolean {
+function matchesFilter(filter: ScoringEventFilter, actual: unknown): boolean {
   switch (filter.op) {
     case 'eq':
       return isDeepStrictEqual(actual, filter.value);

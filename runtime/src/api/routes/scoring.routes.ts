@@ -1,23 +1,17 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { ScoreContactNotFoundError, ScoringRuleConflictError, ScoringRuleInput, ScoringRulePatch, type ScoringEngine } from '../../scoring/index.js';
+import {
+  isEventWhen,
+  ScoreAdjustmentInput,
+  ScoreContactNotFoundError,
+  ScoringRuleConflictError,
+  ScoringRuleInput,
+  ScoringRulePatch,
+  ScoringSettingsInput,
+  type ScoringEngine,
+} from '../../scoring/index.js';
 import { ApiError, validationError } from '../errors.js';
 
-const Settings = z
-  .strictObject({
-    halfLifeDays: z.number().positive().max(36_500).nullable().optional(),
-    thresholds: z.array(z.number().finite()).max(50).optional(),
-  })
-  .refine((s) => Object.keys(s).length > 0, 'give halfLifeDays and/or thresholds');
-
-export const ScoreAdjustmentInput = z
-  .strictObject({
-    add: z.number().finite().optional(),
-    subtract: z.number().finite().optional(),
-    set: z.number().finite().optional(),
-    reason: z.string().min(1).max(500),
-  })
-  .refine((a) => [a.add, a.subtract, a.set].filter((v) => v !== undefined).length === 1, 'give exactly one of add, subtract or set');
+const Settings = ScoringSettingsInput.refine((v) => Object.keys(v).length > 0, 'give halfLifeDays and/or thresholds');
 
 /** `/v1/scoring`: workspace settings (half-life, thresholds) and rules. */
 export function scoringRoutes(scoring: ScoringEngine): Router {
@@ -46,13 +40,20 @@ export function scoringRoutes(scoring: ScoringEngine): Router {
   router.post('/rules', async (req, res) => {
     const parsed = ScoringRuleInput.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, 'Scoring rule');
-    res.status(201).json({ rule: await known(() => scoring.createRule(req.workspaceId, parsed.data)) });
+    if (isEventWhen(parsed.data.when) && parsed.data.when.event.startsWith('$')) {
+      throw new ApiError(400, 'VALIDATION_FAILED', `Scoring rule is invalid: when.event: "${parsed.data.when.event}" is a system event; rules score events contacts do`);
+    }
+    const rule = await known(() => scoring.createRule(req.workspaceId, parsed.data));
+    // An attribute rule applies to contacts who already match, not only to future changes.
+    if (!isEventWhen(rule.when)) await scoring.reevaluateAttributeRules(req.workspaceId);
+    res.status(201).json({ rule });
   });
   router.put('/rules/:id', async (req, res) => {
     const parsed = ScoringRulePatch.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, 'Scoring rule');
     const rule = await known(() => scoring.updateRule(req.workspaceId, req.params.id, parsed.data));
     if (!rule) throw new ApiError(404, 'NOT_FOUND', `No scoring rule ${req.params.id} in this workspace`);
+    if (!isEventWhen(rule.when)) await scoring.reevaluateAttributeRules(req.workspaceId);
     res.json({ rule });
   });
   router.delete('/rules/:id', async (req, res) => {
