@@ -3,28 +3,52 @@
 //   1. events ingested over HTTP with a durable commit (API in its own process)
 //   2. journeys started / completed per second on a Temporal dev server (worker in its own process)
 //   3. emails rendered + sent per second through the real send path (email node, runtime node
-//      context, send gate, PostgreSQL) to a local SMTP sink; then the same through journeys
+//      context, send gate, PostgreSQL) to a local SMTP sink; the SMTP leg alone; then the same
+//      sends end to end through journeys
+//   4. the Temporal server alone (bare workflow starts): the ceiling for any journey rate
+// Each measured phase reports throughput, p50/p99 latency and the CPU each process spent on it.
 //
 // A script, not a test: it starts everything it needs on loopback (a fresh database on the local
 // PostgreSQL, a Temporal dev server, an SMTP sink), bounds every count and wait, cleans up, shows
-// progress on stderr and prints a results table on stdout. BENCH_SCALE=0.1 for a smoke run.
-// Exit code: 0 when every phase ran (a missed target is a result, not an error), 1 on errors.
+// progress on stderr and prints a results table on stdout.
+// Exit code: 0 when every phase ran and every check held (a missed target is a result, not an
+// error); 1 on errors (a failed check, a crash, the global timeout).
+//
+// Environment:
+//   BENCH_SCALE=0.1            shrink every count (smoke run)
+//   BENCH_PHASES=ingest,...    run a subset of ingest, journeys, email, e2e, temporal
+//   BENCH_PHASE_SECONDS=20     how long the Temporal- and send-bound phases aim to run
+//   BENCH_TIMEOUT_S=420        global timeout; everything started is stopped and removed
+//   BENCH_PROFILE_DIR=dir      V8 CPU profiles of the API and worker processes (--cpu-prof)
+//   BENCH_TEMPORAL_ADDRESS     use that Temporal server instead of a dev server (BENCH_TEMPORAL_PID
+//                              names its process for the CPU split; the temporal phase is skipped)
+//   TEST_DATABASE_URL          the PostgreSQL server (default postgres://postgres@127.0.0.1:5432)
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { createActivities, createDb, createStore, NodeRegistry, BUILTIN_NODE_PACKAGES, SendGate, type Store } from '@campaignos/runtime';
+import { renderEmail, templateVariables } from '@campaignos/n8n-nodes-email';
+import nodemailer from 'nodemailer';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { quietLogger, ROOT, SECRET, seedWorkspace } from '../support/stack.js';
 import { devServer } from '../support/temporal.js';
-import { CpuMeter, describeCpu, forEachLimit, log, progress, SCALE, scaled, sleep, spawnChild, summarize, until, type Child, type CpuSplit, type LatencySummary } from './harness.js';
+import { CpuMeter, describeCpu, forEachLimit, log, machineLoad, progress, SCALE, scaled, sleep, spawnChild, summarize, until, type Child, type CpuSplit, type LatencySummary } from './harness.js';
 import { httpClient, runLoad, type HttpClient } from './load.js';
 import type { SinkReply, SinkRequest } from './sink-child.js';
 
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 420);
 /** BENCH_PHASES=ingest,journeys,email,e2e,temporal (default all) runs a subset. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'ingest,journeys,email,e2e,temporal').split(',').map((p) => p.trim()));
+const PHASES = new Set(
+  (process.env.BENCH_PHASES ?? `ingest,journeys,email,e2e${process.env.BENCH_TEMPORAL_ADDRESS ? '' : ',temporal'}`).split(',').map((p) => p.trim()),
+);
+/**
+ * BENCH_TEMPORAL_ADDRESS=host:port uses that Temporal server instead of starting a dev server (the
+ * temporal phase, which leaves workflows open on a queue nobody polls, then runs only if asked).
+ */
+const TEMPORAL_ADDRESS = process.env.BENCH_TEMPORAL_ADDRESS;
 /** BENCH_PROFILE_DIR=dir writes V8 CPU profiles of the API and worker processes there. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const nodeArgs = (...args: string[]) => [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...args];
@@ -38,17 +62,35 @@ const COUNTS = {
   batchRequests: scaled(300, 5),
   batchSize: 100,
   batchConcurrency: 8,
+  /** At most; sized from the warm-up's rate so the phase lasts about BENCH_PHASE_SECONDS. */
   journeys: scaled(3000, 100),
   journeyWarmup: scaled(100, 20),
   journeyPostConcurrency: 4,
   emailContacts: 200,
+  /** At most; sized from the warm-up's rate. */
   emails: scaled(3000, 100),
   emailWarmup: scaled(100, 20),
   emailConcurrency: 24,
+  /** At most; sized from the warm-up's rate. */
   e2eEmails: scaled(600, 50),
+  e2eWarmup: scaled(30, 10),
+  temporalStarts: scaled(1000, 100),
+  temporalConcurrency: 64,
 };
 
 const TARGETS = { ingest: 2000, journeysStarted: 200, emails: 500 };
+
+/**
+ * Phases whose rate depends on Temporal or on the send path run for about this long: their
+ * count is sized from the warm-up's rate (between a floor and the maximum above), so a slow
+ * machine still finishes within a few minutes and a fast one still measures thousands.
+ */
+const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 20);
+function sizeFromRate(label: string, ratePerSecond: number, floor: number, max: number): number {
+  const n = Math.max(Math.min(floor, max), Math.min(max, Math.round(ratePerSecond * PHASE_SECONDS * SCALE)));
+  log(`${label}: warm-up ran at ~${ratePerSecond.toFixed(0)}/s, so measuring ${n} (at most ${max}, about ${PHASE_SECONDS * SCALE} s of work)`);
+  return n;
+}
 
 interface Row {
   metric: string;
@@ -59,9 +101,12 @@ interface Row {
   target?: number;
   note?: string;
   cpu?: CpuSplit;
+  /** What `value` counts, for "CPU per unit". */
+  units?: { count: number; name: string };
 }
 
 const rows: Row[] = [];
+const setupNotes: string[] = [];
 const checks: Array<{ what: string; ok: boolean; detail: string }> = [];
 const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
 
@@ -217,9 +262,9 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
 
   log(`ingest: ${ingestSingle} single-event POSTs, ${ingestConcurrency} in flight`);
   let commitsBefore = await commits(store);
-  let meter = cpu.start();
+  let meter = await cpu.start();
   const one = await runLoad({ label: 'ingest single', client, total: ingestSingle, concurrency: ingestConcurrency, path: '/v1/events', body: single('single'), accepted: acceptOne });
-  let split = meter.stop();
+  let split = await meter.stop();
   let xacts = (await commits(store)) - commitsBefore;
   if (one.failures.size > 0) throw new Error(`ingest: ${[...one.failures].map(([s, n]) => `${n}× ${s}`).join(', ')}; first: ${one.firstFailure}`);
   rows.push({
@@ -231,12 +276,13 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
     target: TARGETS.ingest,
     note: `${one.events} events, ${ingestConcurrency} in flight; ${fmt(xacts)} PostgreSQL commits (${(one.events / xacts).toFixed(1)} events per commit)`,
     cpu: split,
+    units: { count: one.events, name: 'event' },
   });
 
   log(`ingest: ${batchRequests} POSTs of ${batchSize} events, ${batchConcurrency} in flight`);
   let batchCounter = 0;
   commitsBefore = await commits(store);
-  meter = cpu.start();
+  meter = await cpu.start();
   const batch = await runLoad({
     label: 'ingest batches',
     client,
@@ -254,7 +300,7 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
       return body.accepted;
     },
   });
-  split = meter.stop();
+  split = await meter.stop();
   xacts = (await commits(store)) - commitsBefore;
   if (batch.failures.size > 0) throw new Error(`ingest batches: ${batch.firstFailure}`);
   rows.push({
@@ -266,6 +312,7 @@ async function benchIngest(client: HttpClient, store: Store, cpu: CpuMeter): Pro
     target: TARGETS.ingest,
     note: `${batch.events} events, ${batchConcurrency} requests in flight; ${fmt(xacts)} PostgreSQL commits`,
     cpu: split,
+    units: { count: batch.events, name: 'event' },
   });
 
   // Durability: every acknowledged event id is a committed row, and nothing else was written.
@@ -336,24 +383,27 @@ async function waitForJourneys(store: Store, eventName: string, run: string, cou
 }
 
 async function benchJourneys(client: HttpClient, store: Store, cpu: CpuMeter): Promise<void> {
-  const { journeys: n, journeyWarmup, journeyPostConcurrency } = COUNTS;
+  const { journeyWarmup, journeyPostConcurrency } = COUNTS;
   const event = 'bench_journey';
   const events = (run: string, count: number) => Array.from({ length: count }, (_, i) => ({ name: event, externalId: `${run}-${i}`, properties: { run, i } }));
 
   await deploy(client, noopWorkflow(event), true);
   log(`journeys: warm-up, ${journeyWarmup} journeys`);
+  const warmStarted = Date.now();
   await postEvents(client, events('jwarm', journeyWarmup), 100, journeyPostConcurrency);
-  const warm = await waitForJourneys(store, event, 'jwarm', journeyWarmup, 60_000);
-  if (warm.timedOut) throw new Error(`journey warm-up: only ${warm.completed}/${journeyWarmup} completed within 60 s`);
+  const warm = await waitForJourneys(store, event, 'jwarm', journeyWarmup, 90_000);
+  if (warm.timedOut) throw new Error(`journey warm-up: only ${warm.completed}/${journeyWarmup} completed within 90 s`);
+  const warmRate = (journeyWarmup * 1000) / (Date.now() - warmStarted);
+  const n = sizeFromRate('journeys', warmRate, scaled(300, 100), COUNTS.journeys);
 
   log(`journeys: ${n} events for distinct contacts, batches of 100`);
-  const meter = cpu.start();
+  const meter = await cpu.start();
   const t0 = Date.now();
   const posted = await postEvents(client, events('jrun', n), 100, journeyPostConcurrency);
   const postedMs = Date.now() - t0;
-  const timeoutMs = Math.max(60_000, (n / 20) * 1000);
+  const timeoutMs = Math.max(60_000, (4 * n * 1000) / warmRate);
   const outcome = await waitForJourneys(store, event, 'jrun', n, timeoutMs);
-  const split = meter.stop();
+  const split = await meter.stop();
   check('journeys: one per event', posted.length === n, `${posted.length} events acknowledged in ${(postedMs / 1000).toFixed(2)} s`);
 
   const times = await journeyTimes(store, event, 'jrun');
@@ -373,6 +423,7 @@ async function benchJourneys(client: HttpClient, store: Store, cpu: CpuMeter): P
     target: TARGETS.journeysStarted,
     note: `${running.length} journeys; router enrolled all ${((enrolledLast - t0) / 1000).toFixed(1)} s after the first POST`,
     cpu: split,
+    units: { count: finished.length, name: 'journey' },
   });
   rows.push({
     metric: 'Journeys completed (trigger → NoOp → done)',
@@ -388,7 +439,7 @@ async function benchJourneys(client: HttpClient, store: Store, cpu: CpuMeter): P
 // Phase 3: emails through the real send path, no Temporal in between
 
 async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: string, workspaceId: string, sink: Sink, apiUrl: string, cpu: CpuMeter): Promise<void> {
-  const { emailContacts, emails, emailWarmup, emailConcurrency } = COUNTS;
+  const { emailContacts, emailWarmup, emailConcurrency } = COUNTS;
   // What the worker does at start: n8n expressions must not read the environment.
   process.env.N8N_BLOCK_ENV_ACCESS_IN_NODE = 'true';
   const { workflowId, versionId } = await deploy(client, emailWorkflow('Bench: email (direct)', 'bench_email_direct'), false);
@@ -402,8 +453,7 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
      RETURNING id, external_id, email, attributes`,
     [workspaceId, emailContacts],
   )).rows as Array<{ id: string; external_id: string; email: string; attributes: Record<string, unknown> }>;
-  const total = emailWarmup + emails;
-  const journeys = Array.from({ length: total }, (_, i) => {
+  const journeys = Array.from({ length: emailWarmup + COUNTS.emails }, (_, i) => {
     const contact = contacts[i % contacts.length]!;
     const eventId = randomUUID();
     return {
@@ -431,7 +481,7 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
   const sendGate = new SendGate({ db, secret: SECRET, publicUrl: apiUrl });
   const activities = createActivities({ store: runtimeStore, registry, sendGate, logger: quietLogger });
   const sinkBefore = (await sink.stats()).count;
-  const latencies = new Float64Array(emails);
+  let latencies = new Float64Array(0);
   const send = async (i: number, record: boolean) => {
     const j = journeys[i]!;
     const t = performance.now();
@@ -451,12 +501,18 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
 
   try {
     log(`email: warm-up, ${emailWarmup} sends`);
+    const warmStarted = performance.now();
     await forEachLimit(emailWarmup, emailConcurrency, (i) => send(i, false));
+    const emails = sizeFromRate('email', (emailWarmup * 1000) / (performance.now() - warmStarted), scaled(500, 100), COUNTS.emails);
+    const total = emailWarmup + emails;
+    latencies = new Float64Array(emails);
 
     log(`email: ${emails} sends (email node + runtime context + send gate), ${emailConcurrency} in flight`);
     let done = 0;
+    let queries = 0;
+    db.on('query', () => queries++);
     const ticker = progress('email direct', emails, () => done, ' msgs/s');
-    const meter = cpu.start();
+    const meter = await cpu.start();
     const started = performance.now();
     try {
       await forEachLimit(emails, emailConcurrency, async (k) => {
@@ -467,7 +523,7 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
       ticker.stop();
     }
     const wallMs = performance.now() - started;
-    const split = meter.stop();
+    const split = await meter.stop();
 
     const sink1 = await sink.stats(sinkBefore);
     const recorded = await scalar(store, `SELECT count(*) FROM messages WHERE journey_id LIKE 'bench-direct-%' AND status = 'sent'`);
@@ -483,35 +539,88 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
       latency: summarize(latencies),
       latencyLabel: 'per send (runActionStep)',
       target: TARGETS.emails,
-      note: `${emails} sends to ${emailContacts} contacts, ${emailConcurrency} in flight`,
+      note: `${emails} sends to ${emailContacts} contacts, ${emailConcurrency} in flight; ${(queries / emails).toFixed(1)} SQL statements per send`,
       cpu: split,
+      units: { count: emails, name: 'email' },
     });
+
+    await benchSmtpAlone(sink, journeys[0]!.item.json, apiUrl, Math.min(emails, scaled(1000, 100)), emailConcurrency, cpu);
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * The SMTP leg on its own: the same rendered message sent with nodemailer's pool of 5 (as the
+ * email node does) to the same sink. Its rate is the ceiling the sink and nodemailer leave.
+ */
+async function benchSmtpAlone(sink: Sink, item: { event: unknown; contact: Record<string, unknown> }, apiUrl: string, n: number, concurrency: number, cpu: CpuMeter): Promise<void> {
+  const unsubscribe = `${apiUrl}/u/bench-token`;
+  const rendered = await renderEmail({ ...TEMPLATE, variables: templateVariables({ contact: item.contact, event: item.event, item, unsubscribeUrl: unsubscribe }) });
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: 5, maxMessages: Infinity, host: '127.0.0.1', port: sink.port, secure: false });
+  const sinkBefore = (await sink.stats()).count;
+  log(`smtp alone: ${n} pre-rendered messages through nodemailer's pool of 5`);
+  const latencies = new Float64Array(n);
+  const meter = await cpu.start();
+  const started = performance.now();
+  try {
+    await forEachLimit(n, concurrency, async (i) => {
+      const t = performance.now();
+      await transport.sendMail({
+        from: { name: 'Bench Shop', address: 'shop@bench.example' },
+        to: `smtp-${i}@bench.example`,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        messageId: `<smtp-alone-${i}@bench.example>`,
+        headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      });
+      latencies[i] = performance.now() - t;
+    });
+  } finally {
+    transport.close();
+  }
+  const wallMs = performance.now() - started;
+  const split = await meter.stop();
+  const received = await sink.stats(sinkBefore);
+  check('smtp alone: every message received', received.count === n && received.distinctMessageIds === n, `${n} sent, sink received ${received.count} (${received.distinctMessageIds} distinct Message-IDs)`);
+  rows.push({
+    metric: 'SMTP leg alone (nodemailer pool of 5 → sink)',
+    value: (n * 1000) / wallMs,
+    unit: 'msgs/s',
+    latency: summarize(latencies),
+    latencyLabel: 'per message',
+    note: `${n} copies of one rendered message (${Math.round((rendered.html.length + rendered.text.length) / 1024)} KB of HTML + text), no database: the ceiling the sink and nodemailer leave`,
+    cpu: split,
+    units: { count: n, name: 'email' },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Phase 4: emails end to end through journeys
 
 async function benchEmailJourneys(client: HttpClient, store: Store, sink: Sink, cpu: CpuMeter): Promise<void> {
-  const n = COUNTS.e2eEmails;
   const event = 'bench_email';
   await deploy(client, emailWorkflow('Bench: email journey', event), true);
+  const orders = (run: string, count: number) =>
+    Array.from({ length: count }, (_, i) => ({ name: event, email: `${run}-${i}@bench.example`, properties: { run, order: `E-${i}`, total: i % 50 } }));
+
+  log(`email journeys: warm-up, ${COUNTS.e2eWarmup} journeys`);
+  const warmStarted = Date.now();
+  await postEvents(client, orders('mailwarm', COUNTS.e2eWarmup), 100, COUNTS.journeyPostConcurrency);
+  const warm = await waitForJourneys(store, event, 'mailwarm', COUNTS.e2eWarmup, 90_000);
+  if (warm.timedOut) throw new Error(`email journey warm-up: only ${warm.completed}/${COUNTS.e2eWarmup} completed within 90 s`);
+  const warmRate = (COUNTS.e2eWarmup * 1000) / (Date.now() - warmStarted);
+  const n = sizeFromRate('email journeys', warmRate, scaled(100, 30), COUNTS.e2eEmails);
   const sinkBefore = (await sink.stats()).count;
 
   log(`email journeys: ${n} events → journeys → email node activity → SMTP sink`);
-  const meter = cpu.start();
+  const meter = await cpu.start();
   const t0 = Date.now();
-  await postEvents(
-    client,
-    Array.from({ length: n }, (_, i) => ({ name: event, email: `e2e-${i}@bench.example`, properties: { run: 'mail', order: `E-${i}`, total: i % 50 } })),
-    100,
-    COUNTS.journeyPostConcurrency,
-  );
+  await postEvents(client, orders('mail', n), 100, COUNTS.journeyPostConcurrency);
   let received = 0;
   const ticker = progress('email journeys: received', n, () => received, ' msgs/s');
-  const timeoutMs = Math.max(60_000, (n / 10) * 1000);
+  const timeoutMs = Math.max(60_000, (4 * n * 1000) / warmRate);
   let timedOut = false;
   try {
     await until(async () => {
@@ -523,13 +632,13 @@ async function benchEmailJourneys(client: HttpClient, store: Store, sink: Sink, 
   } finally {
     ticker.stop();
   }
-  const split = meter.stop();
+  const split = await meter.stop();
   const outcome = await waitForJourneys(store, event, 'mail', n, 30_000);
 
   const sent = (await store.db.raw(
     `SELECT (extract(epoch FROM e.received_at) * 1000)::float8 AS received, (extract(epoch FROM m.sent_at) * 1000)::float8 AS sent
        FROM events e JOIN journeys j ON j.entry_event_id = e.id JOIN messages m ON m.journey_id = j.id AND m.status = 'sent'
-      WHERE e.name = ?`,
+      WHERE e.name = ? AND e.properties->>'run' = 'mail'`,
     [event],
   )).rows as Array<{ received: number; sent: number }>;
   const sinkStats = await sink.stats(sinkBefore);
@@ -547,7 +656,48 @@ async function benchEmailJourneys(client: HttpClient, store: Store, sink: Sink, 
     latencyLabel: 'event received → sent',
     note: `${sent.length} journeys, each its own Temporal workflow${timedOut ? `; timed out after ${timeoutMs / 1000} s` : ''}`,
     cpu: split,
+    units: { count: sent.length, name: 'email' },
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 5: the Temporal server on its own (the ceiling for any journey start rate)
+
+async function benchTemporalStarts(temporal: { address: string; namespace: string }, cpu: CpuMeter): Promise<void> {
+  const { temporalStarts: n, temporalConcurrency } = COUNTS;
+  const connection = await Connection.connect({ address: temporal.address });
+  try {
+    const client = new Client({ connection, namespace: temporal.namespace });
+    log(`temporal: ${n} bare workflow starts on a task queue nobody polls, ${temporalConcurrency} in flight`);
+    const latencies = new Float64Array(n);
+    let done = 0;
+    const ticker = progress('temporal starts', n, () => done, ' starts/s');
+    const meter = await cpu.start();
+    const started = performance.now();
+    try {
+      await forEachLimit(n, temporalConcurrency, async (i) => {
+        const t = performance.now();
+        await client.workflow.start('benchCalibration', { taskQueue: 'bench-calibration-unpolled', workflowId: `bench-calibration-${i}`, args: [] });
+        latencies[i] = performance.now() - t;
+        done++;
+      });
+    } finally {
+      ticker.stop();
+    }
+    const wallMs = performance.now() - started;
+    rows.push({
+      metric: 'Temporal server alone: bare workflow starts',
+      value: (n * 1000) / wallMs,
+      unit: 'starts/s',
+      latency: summarize(latencies),
+      latencyLabel: 'per start',
+      note: `${n} StartWorkflowExecution calls and nothing else: the ceiling for any journey rate on this server`,
+      cpu: await meter.stop(),
+      units: { count: n, name: 'start' },
+    });
+  } finally {
+    await connection.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,7 +740,7 @@ function printReport(setup: string[], elapsedS: number): void {
   for (const r of rows) {
     if (!r.cpu) continue;
     const missed = r.target !== undefined && r.value < r.target;
-    out.push(`  ${missed ? '(missed) ' : ''}${r.metric}: ${describeCpu(r.cpu)}`);
+    out.push(`  ${missed ? '(missed) ' : ''}${r.metric}: ${describeCpu(r.cpu, r.units)}`);
   }
   out.push('');
   out.push(`Total run time ${elapsedS.toFixed(0)} s.`);
@@ -603,6 +753,11 @@ async function main(): Promise<void> {
   const begun = Date.now();
   const cores = availableParallelism();
   log(`CampaignOS bench: scale ${SCALE}, ${cores} cores, Node ${process.version}; every count: ${JSON.stringify(COUNTS)}`);
+  const load = await machineLoad(1000);
+  if (load !== null && load > 0.15) {
+    log(`WARNING: the machine is already ${(load * 100).toFixed(0)}% busy before the bench starts; other load distorts every figure`);
+    setupNotes.push(`machine ${(load * 100).toFixed(0)}% busy before start`);
+  }
   const tempDir = mkdtempSync(join(tmpdir(), 'campaignos-bench-'));
   cleanups.push({ name: 'temp folder', run: async () => rmSync(tempDir, { recursive: true, force: true }) });
 
@@ -614,7 +769,9 @@ async function main(): Promise<void> {
     });
   const [database, temporal, sink] = await Promise.all([
     owned('database', createTestDatabase(), (d: TestDatabase) => d.drop()),
-    owned('Temporal dev server', devServer(join(tempDir, 'temporal.db')), (t) => t.stop()),
+    TEMPORAL_ADDRESS
+      ? Promise.resolve({ address: TEMPORAL_ADDRESS, namespace: process.env.BENCH_TEMPORAL_NAMESPACE ?? 'default' })
+      : owned('Temporal dev server', devServer(join(tempDir, 'temporal.db')), (t) => t.stop()),
     owned('SMTP sink', startSink(), (s: Sink) => s.close()),
   ]);
   const { workspaceId, key } = await seedWorkspace(database.url, 'bench');
@@ -637,13 +794,29 @@ async function main(): Promise<void> {
   const apiUrl = api.ready[1]!;
   let worker: Child | null = null;
   const temporalPid = (() => {
+    if (TEMPORAL_ADDRESS) return Number(process.env.BENCH_TEMPORAL_PID) || undefined; // for its CPU share
     try {
       return Number(readFileSync(join(tempDir, 'temporal.db.pid'), 'utf8').trim()) || undefined;
     } catch {
       return undefined;
     }
   })();
-  const cpu = new CpuMeter(() => ({ api: api.process.pid, worker: worker?.process.pid, temporal: temporalPid, sink: sink.process.pid, bench: process.pid }), cores);
+  // PostgreSQL: the backends serving this database; apart, the server's shared background
+  // processes (WAL writer, checkpointer, ...), which also work for any other database.
+  const postgresPids = async (shared: boolean) =>
+    ((await store.db.raw(`SELECT pid FROM pg_stat_activity WHERE ${shared ? 'datname IS NULL' : 'datname = current_database()'}`)).rows as Array<{ pid: number }>).map((r) => r.pid);
+  const cpu = new CpuMeter(
+    async () => ({
+      api: [api.process.pid],
+      worker: [worker?.process.pid],
+      temporal: [temporalPid],
+      postgres: await postgresPids(false).catch(() => []),
+      'pg background': await postgresPids(true).catch(() => []),
+      sink: [sink.process.pid],
+      bench: [process.pid],
+    }),
+    cores,
+  );
 
   const client = await httpClient(apiUrl, key, COUNTS.ingestConcurrency);
   cleanups.push({ name: 'HTTP client', run: () => client.close() });
@@ -661,8 +834,17 @@ async function main(): Promise<void> {
   await createCredential(client, sink.port);
   if (PHASES.has('email')) await benchEmailDirect(client, store, database.url, workspaceId, sink, apiUrl, cpu);
   if (PHASES.has('e2e')) await benchEmailJourneys(client, store, sink, cpu);
+  if (PHASES.has('temporal')) await benchTemporalStarts(temporal, cpu);
 
-  const setup = [`scale ${SCALE}`, `${cores} cores`, `Node ${process.version}`, 'PostgreSQL on 127.0.0.1', 'Temporal dev server (SQLite)', `API and worker in their own processes`];
+  const setup = [
+    `scale ${SCALE}`,
+    `${cores} cores`,
+    `Node ${process.version}`,
+    'PostgreSQL on 127.0.0.1',
+    TEMPORAL_ADDRESS ? `Temporal at ${TEMPORAL_ADDRESS}` : 'Temporal dev server (SQLite file)',
+    'API and worker in their own processes',
+    ...setupNotes,
+  ];
   printReport(setup, (Date.now() - begun) / 1000);
 }
 

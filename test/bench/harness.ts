@@ -1,7 +1,7 @@
 // Small pieces the benchmark is built from: progress output, latency statistics, child processes
 // (started and stopped by object, never by name) and per-process CPU accounting from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export const log = (message: string) => process.stderr.write(`# ${message}\n`);
@@ -161,30 +161,6 @@ function processTicks(pid: number): number {
   }
 }
 
-/** Every process named `postgres` (the server and all its backends, whatever database they serve). */
-function postgresTicks(): number {
-  let total = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
 function machineTicks(): { busy: number; total: number } | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
@@ -206,53 +182,71 @@ export interface CpuSplit {
   machineBusy: number | null;
 }
 
-/** Measures CPU time of named processes (pids looked up at each snapshot) over a phase. */
+/**
+ * Measures the CPU time of named groups of processes over a phase. The pids of each group are
+ * looked up at both ends; a process that appeared meanwhile counts in full, one that ended is lost.
+ */
 export class CpuMeter {
   constructor(
-    private readonly pids: () => Record<string, number | undefined>,
+    private readonly pids: () => Promise<Record<string, Array<number | undefined>>>,
     private readonly cores: number,
   ) {}
 
-  private snapshot() {
-    const groups: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids())) if (pid) groups[name] = processTicks(pid);
-    groups.postgres = postgresTicks();
+  private async snapshot() {
+    const groups = new Map<string, Map<number, number>>();
+    for (const [name, pids] of Object.entries(await this.pids())) {
+      groups.set(name, new Map(pids.filter((pid): pid is number => !!pid).map((pid) => [pid, processTicks(pid)])));
+    }
     return { at: performance.now(), groups, machine: machineTicks() };
   }
 
-  start(): { stop(): CpuSplit } {
-    const before = this.snapshot();
+  async start(): Promise<{ stop(): Promise<CpuSplit> }> {
+    const before = await this.snapshot();
     return {
-      stop: () => {
-        const after = this.snapshot();
+      stop: async () => {
+        const after = await this.snapshot();
         const wallSeconds = (after.at - before.at) / 1000;
         const groups: Record<string, number> = {};
-        for (const [name, ticks] of Object.entries(after.groups)) groups[name] = Math.max(0, ticks - (before.groups[name] ?? 0)) / TICKS_PER_SECOND;
-        let machineBusy: number | null = null;
-        if (before.machine && after.machine) {
-          // /proc/stat counts ticks summed over all cores.
-          machineBusy = (after.machine.busy - before.machine.busy) / TICKS_PER_SECOND;
+        for (const [name, pids] of after.groups) {
+          let ticks = 0;
+          for (const [pid, now] of pids) ticks += Math.max(0, now - (before.groups.get(name)?.get(pid) ?? 0));
+          groups[name] = ticks / TICKS_PER_SECOND;
         }
+        // /proc/stat counts ticks summed over all cores.
+        const machineBusy = before.machine && after.machine ? (after.machine.busy - before.machine.busy) / TICKS_PER_SECOND : null;
         return { wallSeconds, cores: this.cores, groups, machineBusy };
       },
     };
   }
 }
 
-/** "api 0.95 cores, postgres 0.62, bench 0.30, other 0.05; machine 97% busy" */
-export function describeCpu(split: CpuSplit): string {
+/**
+ * "cores in use: api 0.95, postgres 0.62, bench 0.30 (machine 97% busy of 2); CPU per event:
+ * api 0.47 ms, postgres 0.31 ms, ..." — `other` is whatever else ran on the machine meanwhile.
+ */
+export function describeCpu(split: CpuSplit, units?: { count: number; name: string }): string {
   if (split.wallSeconds <= 0) return '';
-  const perCore = (seconds: number) => seconds / split.wallSeconds;
-  const parts = Object.entries(split.groups)
-    .filter(([, seconds]) => perCore(seconds) >= 0.01)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, seconds]) => `${name} ${perCore(seconds).toFixed(2)}`);
+  const groups = Object.entries(split.groups);
   if (split.machineBusy !== null) {
-    const known = Object.values(split.groups).reduce((a, b) => a + b, 0);
-    const other = perCore(Math.max(0, split.machineBusy - known));
-    if (other >= 0.01) parts.push(`other ${other.toFixed(2)}`);
-    const busy = Math.min(100, (100 * perCore(split.machineBusy)) / split.cores);
-    return `CPU cores used: ${parts.join(', ')} (machine ${busy.toFixed(0)}% busy of ${split.cores} cores)`;
+    const known = groups.reduce((a, [, b]) => a + b, 0);
+    groups.push(['other', Math.max(0, split.machineBusy - known)]);
   }
-  return `CPU cores used: ${parts.join(', ')}`;
+  const shown = groups.filter(([, seconds]) => seconds / split.wallSeconds >= 0.01).sort((a, b) => b[1] - a[1]);
+  let text = `cores in use: ${shown.map(([name, seconds]) => `${name} ${(seconds / split.wallSeconds).toFixed(2)}`).join(', ')}`;
+  if (split.machineBusy !== null) text += ` (machine ${Math.min(100, (100 * split.machineBusy) / split.wallSeconds / split.cores).toFixed(0)}% busy of ${split.cores})`;
+  if (units && units.count > 0) {
+    const mine = shown.filter(([name]) => name !== 'other');
+    const total = mine.reduce((a, [, s]) => a + s, 0);
+    text += `; CPU per ${units.name}: ${((total * 1000) / units.count).toFixed(2)} ms (${mine.map(([name, s]) => `${name} ${((s * 1000) / units.count).toFixed(2)}`).join(', ')})`;
+  }
+  return text;
+}
+
+/** How busy the machine is right now (fraction of all cores, sampled over `ms`); null off Linux. */
+export async function machineLoad(ms = 1000): Promise<number | null> {
+  const before = machineTicks();
+  await sleep(ms);
+  const after = machineTicks();
+  if (!before || !after || after.total === before.total) return null;
+  return (after.busy - before.busy) / (after.total - before.total);
 }

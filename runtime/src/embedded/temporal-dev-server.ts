@@ -36,6 +36,14 @@ export interface TemporalDevServer {
 const IP = '127.0.0.1';
 
 /**
+ * SQLite in WAL mode: each commit appends to the log instead of rewriting pages under a rollback
+ * journal, which roughly doubles the server's throughput on a 2-core machine (journeys 10-13/s →
+ * 20-22/s, bare workflow starts ~40-70/s → ~100/s, `npm run bench`). `synchronous` keeps its
+ * default (FULL), so every commit is still fsynced: no durability is traded for it.
+ */
+const SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal'];
+
+/**
  * Starts `temporal server start-dev` on a SQLite file and resolves once the frontend answers and
  * the namespace exists. We spawn the CLI ourselves rather than use the SDK's ephemeral server
  * because the SDK stops it with SIGKILL, gives up after 5 s and sends its output to our stdio.
@@ -92,6 +100,7 @@ async function spawnDevServer(cliPath: string, o: SpawnOptions): Promise<{ stop(
     '--log-format', 'json',
     // No phone-home to Temporal's version service: embedded machines may be offline.
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+    ...SQLITE_PRAGMAS,
     ...(o.uiPort === null ? ['--headless'] : ['--ui-port', String(o.uiPort)]),
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -174,7 +183,7 @@ async function startWithSdkDownload(o: { dbFile: string; port: number; uiPort: n
       port: o.port,
       namespace: o.namespace,
       ...(o.uiPort === null ? { ui: false } : { ui: true, uiPort: o.uiPort }),
-      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
+      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false', ...SQLITE_PRAGMAS],
     },
   });
   let stopped: Promise<void> | undefined;

@@ -28,8 +28,6 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 20,
     maxConcurrentLocalActivityExecutions: 40,
     maxConcurrentWorkflowTaskExecutions: 40,
-    ...(process.env.EXP_POLL === 'ratio' && { maxConcurrentWorkflowTaskPolls: 20, nonStickyToStickyPollRatio: 0.5 }),
-    ...(process.env.EXP_POLL === 'auto' && { workflowTaskPollerBehavior: { type: 'autoscaling', minimum: 2, maximum: 40, initial: 10 } }),
   });
 }
 
