@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import type { Db } from './store/index.js';
 import type { AudienceUpdater, ContactChange, RoutedEvent } from './router/trigger-router.js';
-import type { ScoringEngine } from './scoring/index.js';
+import { isEventWhen, type ScoringEngine } from './scoring/index.js';
 import type { SegmentEngine } from './segments/index.js';
 
 /**
@@ -23,10 +23,18 @@ export class Audience implements AudienceUpdater {
       return w;
     };
 
+    // Most events match no scoring rule: find the scored event names once per batch and
+    // workspace instead of asking the scoring engine for every event.
+    const scoredNames = new Map<string, Set<string>>();
+    for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
+      const rules = await scoring.listRules(workspaceId);
+      scoredNames.set(workspaceId, new Set(rules.filter((r) => r.active && isEventWhen(r.when)).map((r) => (r.when as { event: string }).event)));
+    }
     for (const event of events) {
       const w = of(event.workspaceId);
       w.contactIds.add(event.contactId);
       w.eventNames.add(event.name);
+      if (!scoredNames.get(event.workspaceId)?.has(event.name)) continue;
       // Scored in the routing transaction: a batch routed again after a crash was either
       // scored and deleted together, or neither.
       const change = await scoring.applyEvent(event.workspaceId, event.contactId, event, { tx });
@@ -51,7 +59,7 @@ export class Audience implements AudienceUpdater {
         attributes: w.attributes,
         suppressions: w.suppressions,
         // The outbox says a contact's lists changed, not which: any list-based segment may move.
-        lists: w.lists ? await this.deps.db('lists').where({ workspace_id: workspaceId }).pluck('id') : [],
+        lists: w.lists ? true : [],
         score: w.scored.size > 0,
       });
     }

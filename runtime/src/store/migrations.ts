@@ -284,6 +284,16 @@ migrations['0003_segment_event_index'] = {
   },
 };
 
+// Erasing a contact deletes its events, and each deleted event looks for its outbox row.
+migrations['0004_outbox_event_index'] = {
+  async up(db: Knex) {
+    await db.raw('CREATE INDEX IF NOT EXISTS outbox_event ON outbox (event_id)');
+  },
+  async down(db: Knex) {
+    await db.raw('DROP INDEX IF EXISTS outbox_event');
+  },
+};
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,
