@@ -332,15 +332,21 @@ function seenPlan(which: 'first' | 'last', seen: Seen, ctx: CompileContext): Pla
 
 function scorePlan(c: ScoreCondition, ctx: CompileContext): Plan {
   const { op, value } = c.score;
-  const score = decayedScoreSql({ workspaceId: ctx.workspaceId, now: ctx.now, alias: 's' });
-  const test = sql`${score} ${rawSql(COMPARE[op])} ${value}::double precision`;
-  const base = sql`SELECT s.contact_id FROM contact_scores s WHERE s.workspace_id = ${ctx.workspaceId}::uuid${narrow('s', ctx)}`;
-  // A contact without a score row has 0: when 0 passes the test, match "no row that fails it".
+  // A contact without a score row has 0. When 0 passes the test, match "no row that fails it";
+  // either way the set is of rows where 0 fails its test.
   const zeroPasses = compare(0, op, value);
-  return zeroPasses
-    ? { kind: 'not', item: { kind: 'set', select: sql`${base} AND NOT (${test})` } }
-    : { kind: 'set', select: sql`${base} AND ${test}` };
+  const setOp = zeroPasses ? INVERSE[op] : op;
+  const score = decayedScoreSql({ workspaceId: ctx.workspaceId, now: ctx.now, alias: 's' });
+  const cmp = rawSql(COMPARE[setOp]);
+  // Decay shrinks a score toward 0 without changing its sign, so a row whose stored value fails
+  // a test that 0 fails cannot pass it decayed: the cheap test spares most of the power() calls.
+  const select = sql`SELECT s.contact_id FROM contact_scores s WHERE s.workspace_id = ${ctx.workspaceId}::uuid${narrow('s', ctx)}
+    AND s.value ${cmp} ${value}::double precision AND ${score} ${cmp} ${value}::double precision`;
+  const set: Plan = { kind: 'set', select };
+  return zeroPasses ? { kind: 'not', item: set } : set;
 }
+
+const INVERSE = { gt: 'lte', gte: 'lt', lt: 'gte', lte: 'gt' } as const;
 
 export function compare(a: number, op: 'gt' | 'gte' | 'lt' | 'lte', b: number): boolean {
   return op === 'gt' ? a > b : op === 'gte' ? a >= b : op === 'lt' ? a < b : a <= b;

@@ -428,6 +428,8 @@ const LEAVES: Array<[string, (ctx: { lists: string[] }) => unknown]> = [
   ['score gt', () => ({ score: { op: 'gt', value: 10 } })],
   ['score lt (no score = 0 matches)', () => ({ score: { op: 'lt', value: 5 } })],
   ['score lte negative', () => ({ score: { op: 'lte', value: -1 } })],
+  ['score gte negative (no score = 0 matches)', () => ({ score: { op: 'gte', value: -5 } })],
+  ['score gt 0', () => ({ score: { op: 'gt', value: 0 } })],
   ['list', ({ lists }) => ({ list: lists[0] })],
   ['reachable email', () => ({ reachable: 'email' })],
   ['reachable sms', () => ({ reachable: 'sms' })],
