@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
-import type { Db } from './store/index.js';
 import type { AudienceUpdater, ContactChange, RoutedEvent } from './router/trigger-router.js';
 import { isEventWhen, type ScoringEngine } from './scoring/index.js';
 import type { SegmentEngine } from './segments/index.js';
@@ -12,7 +11,7 @@ import type { SegmentEngine } from './segments/index.js';
  * rules and segment memberships are state, so evaluating them twice changes nothing.
  */
 export class Audience implements AudienceUpdater {
-  constructor(private readonly deps: { db: Db; segments: SegmentEngine; scoring: ScoringEngine; logger: Logger }) {}
+  constructor(private readonly deps: { segments: SegmentEngine; scoring: ScoringEngine; logger: Logger }) {}
 
   async update({ events, contacts }: { events: RoutedEvent[]; contacts: ContactChange[] }, tx: Knex.Transaction): Promise<void> {
     const { segments, scoring } = this.deps;

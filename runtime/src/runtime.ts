@@ -125,7 +125,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let router: TriggerRouter | null = null;
   let sweeper: Sweeper | null = null;
   if (options.roles.router) {
-    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ db, segments, scoring, logger }) });
+    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ segments, scoring, logger }) });
     await router.start();
     sweeper = new Sweeper({ db, segments, scoring, logger, intervalMs: options.sweepIntervalMs ?? 60_000 });
     sweeper.start();

@@ -226,15 +226,7 @@ export class ScoringEngine {
     const rule = ScoringRuleInput.parse(input);
     try {
       const [row] = await this.db<RuleRow>('scoring_rules')
-        .insert({
-          workspace_id: workspaceId,
-          name: rule.name,
-          when: JSON.stringify(rule.when) as never,
-          points: rule.points,
-          cap_points: rule.cap?.points ?? null,
-          cap_period_days: rule.cap?.periodDays ?? null,
-          active: rule.active ?? true,
-        } as never)
+        .insert({ workspace_id: workspaceId, ...ruleColumns(rule) } as never)
         .returning('*');
       return toRule(row as RuleRow);
     } catch (error) {
@@ -261,14 +253,7 @@ export class ScoringEngine {
     try {
       const [row] = await this.db<RuleRow>('scoring_rules')
         .where({ workspace_id: workspaceId, id })
-        .update({
-          name: merged.name,
-          when: JSON.stringify(merged.when) as never,
-          points: merged.points,
-          cap_points: merged.cap?.points ?? null,
-          cap_period_days: merged.cap?.periodDays ?? null,
-          active: merged.active ?? true,
-        } as never)
+        .update(ruleColumns(merged) as never)
         .returning('*');
       return row ? toRule(row as RuleRow) : null;
     } catch (error) {
@@ -652,3 +637,15 @@ function conflict(error: unknown, name: string): unknown {
   return error;
 }
 
+
+/** A validated rule as its table columns. */
+function ruleColumns(rule: ScoringRuleInput) {
+  return {
+    name: rule.name,
+    when: JSON.stringify(rule.when),
+    points: rule.points,
+    cap_points: rule.cap?.points ?? null,
+    cap_period_days: rule.cap?.periodDays ?? null,
+    active: rule.active ?? true,
+  };
+}

@@ -1,5 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { defineNode, type NodeItem } from '@campaignos/sdk';
+import { defineNode } from '@campaignos/sdk';
+import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
 
 /**
  * The enrolment item both hosts hand to the journey: the event that started it and the contact
@@ -53,20 +54,11 @@ export const EventTrigger = defineNode({
         placeholder: 'signup',
         description: 'Name of the event that enrols the contact, as sent to /v1/events',
       },
-      {
-        displayName: 'Allow Re-Entry',
-        name: 'allowReentry',
-        type: 'boolean',
-        default: false,
-        description:
-          'Whether a contact who already went through this journey version may enter it again on a new event',
-      },
+      allowReentryProperty(false, 'Whether a contact who already went through this journey version may enter it again on a new event'),
     ],
   },
 
-  // The runtime has already matched the event and applied the re-entry rule; the trigger only
-  // hands the enrolment item on so expressions downstream see `$json.event` and `$json.contact`.
-  execute: async (ctx) => [ctx.getInputItems().map((item, i): NodeItem => ({ json: item.json, pairedItem: { item: i } }))],
+  execute: passEnrolmentThrough,
 
   webhook: (body, params) => {
     const item = parseCampaignEvent(body);

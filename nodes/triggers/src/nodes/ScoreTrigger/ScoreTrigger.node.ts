@@ -1,5 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { defineNode, type NodeItem } from '@campaignos/sdk';
+import { defineNode } from '@campaignos/sdk';
+import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
 import { parseCampaignEvent } from '../EventTrigger/EventTrigger.node.js';
 
 /**
@@ -49,16 +50,10 @@ export const ScoreTrigger = defineNode({
         ],
         default: 'up',
       },
-      {
-        displayName: 'Allow Re-Entry',
-        name: 'allowReentry',
-        type: 'boolean',
-        default: true,
-        description: 'Whether a contact crossing the threshold again starts the journey again',
-      },
+      allowReentryProperty(true, 'Whether a contact crossing the threshold again starts the journey again'),
     ],
   },
-  execute: async (ctx) => [ctx.getInputItems().map((item, i): NodeItem => ({ json: item.json, pairedItem: { item: i } }))],
+  execute: passEnrolmentThrough,
   webhook: (body, params) => {
     const item = parseCampaignEvent(body);
     const props = item?.event.properties ?? {};

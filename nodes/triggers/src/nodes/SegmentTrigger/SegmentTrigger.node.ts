@@ -1,5 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { defineNode, type NodeItem } from '@campaignos/sdk';
+import { defineNode } from '@campaignos/sdk';
+import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
 import { parseCampaignEvent } from '../EventTrigger/EventTrigger.node.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,16 +57,10 @@ export const SegmentTrigger = defineNode({
         ],
         default: 'entered',
       },
-      {
-        displayName: 'Allow Re-Entry',
-        name: 'allowReentry',
-        type: 'boolean',
-        default: true,
-        description: 'Whether a contact who enters the segment again starts the journey again',
-      },
+      allowReentryProperty(true, 'Whether a contact who enters the segment again starts the journey again'),
     ],
   },
-  execute: async (ctx) => [ctx.getInputItems().map((item, i): NodeItem => ({ json: item.json, pairedItem: { item: i } }))],
+  execute: passEnrolmentThrough,
   webhook: (body, params) => {
     const item = parseCampaignEvent(body);
     const wanted = params('on') === 'exited' ? '$segment_exited' : '$segment_entered';
