@@ -10,8 +10,12 @@ function walk(dir, visit) {
   }
 }
 
-if (existsSync('src')) {
-  walk('src', (path) => {
-    if (path.endsWith('.svg') || path.endsWith('.png')) cpSync(path, path.replace(/^src/, 'dist'));
+// Run in a package folder, or from the root with the package folders as arguments.
+const packages = process.argv.length > 2 ? process.argv.slice(2) : ['.'];
+for (const pkg of packages) {
+  const src = join(pkg, 'src');
+  if (!existsSync(src)) continue;
+  walk(src, (path) => {
+    if (path.endsWith('.svg') || path.endsWith('.png')) cpSync(path, join(pkg, 'dist', path.slice(src.length)));
   });
 }

@@ -58,11 +58,36 @@ export interface DeliveryTicket {
   unsubscribeUrl?: string;
   /** RFC 8058 one-click endpoint for the `List-Unsubscribe` header. */
   oneClickUnsubscribeUrl?: string;
+  /**
+   * Where the provider may report this message's delivery status (an SMS provider's status
+   * callback); present when the host records delivery reports.
+   */
+  statusCallbackUrl?: string;
 }
 
 export type DeliveryOutcome<T> =
   | { status: 'sent'; messageId: string; result: T }
   | { status: 'skipped'; messageId: string | null; reason: 'suppressed' | 'duplicate' | 'no-recipient' };
+
+/**
+ * An address a contact has on a channel beyond its email and phone: a web push subscription
+ * (address = endpoint, data = its keys) or a Telegram chat (address = chat id).
+ */
+export interface ChannelAddress {
+  channel: string;
+  address: string;
+  data: Record<string, unknown>;
+}
+
+/** A saved segment (by id or name), or an inline condition in the segment grammar. */
+export type SegmentRef = { segment: string } | { condition: Record<string, unknown> };
+
+export interface ScoreChange {
+  operation: 'add' | 'subtract' | 'set';
+  points: number;
+  /** Lands in the score ledger. */
+  reason: string;
+}
 
 /** Services of a CampaignOS runtime, available to nodes when one is reachable. */
 export interface CampaignServices {
@@ -73,6 +98,16 @@ export interface CampaignServices {
    * records the message. A retried step gets `duplicate` instead of a second send.
    */
   deliver<T>(envelope: Envelope, send: (ticket: DeliveryTicket) => Promise<T>): Promise<DeliveryOutcome<T>>;
+  /** The contact's addresses on a channel (`webpush`, `telegram`), oldest first. */
+  addresses(itemIndex: number, channel: string): Promise<ChannelAddress[]>;
+  /** Forgets an address the provider says is gone for good (a push endpoint answering 404/410). */
+  removeAddress(itemIndex: number, channel: string, address: string): Promise<void>;
+  /** Whether the contact is in a saved segment now, or matches an inline condition. */
+  inSegment(itemIndex: number, ref: SegmentRef): Promise<boolean>;
+  /** Adds the contact to a static list (by id or name), or removes it. Idempotent. */
+  setListMembership(itemIndex: number, list: string, member: boolean): Promise<void>;
+  /** Changes the contact's score; the change and its reason land in the ledger. */
+  changeScore(itemIndex: number, change: ScoreChange): Promise<{ previous: number; score: number }>;
 }
 
 export type HostKind = 'campaignos' | 'n8n';

@@ -5,6 +5,7 @@ export { NodeError, isNodeError, toNodeError, NODE_ERROR_CODES } from './errors.
 export type { NodeErrorCode, NodeErrorOptions } from './errors.js';
 export type {
   CampaignServices,
+  ChannelAddress,
   ContactView,
   DeliveryOutcome,
   DeliveryTicket,
@@ -16,4 +17,6 @@ export type {
   NodeItem,
   NodeLogger,
   NodeOutput,
+  ScoreChange,
+  SegmentRef,
 } from './context.js';

@@ -35,6 +35,16 @@ export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
         throw error;
       }
     },
+    addresses: (_itemIndex, channel) => store.addresses.list(origin.workspaceId, contact.id, channel),
+    removeAddress: async (_itemIndex, channel, address) => {
+      if (await store.addresses.remove(origin.workspaceId, contact.id, channel, address)) {
+        logger.info('channel address removed: the provider says it is gone', { node: node.name, contactId: contact.id, channel });
+      }
+    },
+    // Segment, list and score services are wired by the node-ecosystem work (issue 3).
+    inSegment: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'inSegment is not wired yet')),
+    setListMembership: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'setListMembership is not wired yet')),
+    changeScore: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'changeScore is not wired yet')),
   };
 
   return {

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { addressesStore } from './addresses.store.js';
 import { contactsStore } from './contacts.store.js';
 import { credentialsStore } from './credentials.store.js';
 import { journeysStore } from './journeys.store.js';
@@ -21,6 +22,7 @@ export function createStore(db: Db, secret: string) {
     db,
     workspaces: workspacesStore(db),
     contacts: contactsStore(db),
+    addresses: addressesStore(db),
     credentials: credentialsStore(db, secret),
     workflows: workflowsStore(db),
     journeys: journeysStore(db),

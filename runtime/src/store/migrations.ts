@@ -294,6 +294,27 @@ migrations['0004_outbox_event_index'] = {
   },
 };
 
+// Channel addresses beyond email and phone: web push subscriptions and Telegram chats. An
+// address is unique in a workspace (one browser subscription, one chat, belongs to one contact).
+migrations['0005_contact_addresses'] = {
+  async up(db: Knex) {
+    await db.schema.createTable('contact_addresses', (t) => {
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.text('channel').notNullable();
+      t.text('address').notNullable();
+      t.jsonb('data').notNullable().defaultTo('{}');
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.primary(['workspace_id', 'channel', 'address']);
+      t.index(['contact_id', 'channel']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('contact_addresses');
+  },
+};
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,

@@ -1,5 +1,8 @@
 import type {
   CampaignServices,
+  ChannelAddress,
+  ScoreChange,
+  SegmentRef,
   ContactView,
   DeliveryOutcome,
   DeliveryTicket,
@@ -20,7 +23,18 @@ export interface MockContextOptions {
   continueOnFail?: boolean;
   http?: (request: HttpRequest) => Promise<HttpResponse>;
   /** Give the node CampaignOS services; `deliveries` records what passed the (always open) gate. */
-  campaign?: { contact?: Partial<ContactView>; suppressed?: boolean };
+  campaign?: {
+    contact?: Partial<ContactView>;
+    suppressed?: boolean;
+    /** The contact's channel addresses (`webpush`, `telegram`); `removeAddress` deletes from here. */
+    addresses?: ChannelAddress[];
+    /** Segment ids/names the contact is in; an inline condition is answered by `matches`. */
+    segments?: string[];
+    matches?: (condition: Record<string, unknown>) => boolean;
+    /** Lists (ids or names) the contact is on; `setListMembership` edits this. */
+    lists?: string[];
+    score?: number;
+  };
   node?: { name?: string; type?: string; typeVersion?: number };
 }
 
@@ -28,6 +42,10 @@ export interface MockContext extends NodeContext {
   /** Envelopes the node asked the send gate about, with the gate's answer. */
   readonly deliveries: Array<{ envelope: Envelope; ticket: DeliveryTicket | null }>;
   readonly logs: Array<{ level: string; message: string }>;
+  /** Score changes the node made, in order. */
+  readonly scoreChanges: ScoreChange[];
+  /** The mock runtime's view of the contact after the node ran. */
+  readonly campaignState: { addresses: ChannelAddress[]; segments: Set<string>; lists: Set<string>; score: number };
 }
 
 /**
@@ -44,7 +62,14 @@ export function createMockContext(options: MockContextOptions = {}): MockContext
   const logs: MockContext['logs'] = [];
   const log = (level: string) => (message: string) => void logs.push({ level, message });
   const logger: NodeLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  const scoreChanges: ScoreChange[] = [];
   let sequence = 0;
+  const state = {
+    addresses: [...(options.campaign?.addresses ?? [])],
+    segments: new Set(options.campaign?.segments ?? []),
+    lists: new Set(options.campaign?.lists ?? []),
+    score: options.campaign?.score ?? 0,
+  };
 
   const campaign: CampaignServices | undefined = options.campaign && {
     contact: async () => ({
@@ -70,6 +95,22 @@ export function createMockContext(options: MockContextOptions = {}): MockContext
       deliveries.push({ envelope, ticket });
       return { status: 'sent', messageId, result: await send(ticket) };
     },
+    addresses: async (_itemIndex: number, channel: string) => state.addresses.filter((a) => a.channel === channel),
+    removeAddress: async (_itemIndex: number, channel: string, address: string) => {
+      state.addresses = state.addresses.filter((a) => a.channel !== channel || a.address !== address);
+    },
+    inSegment: async (_itemIndex: number, ref: SegmentRef) =>
+      'segment' in ref ? state.segments.has(ref.segment) : (options.campaign?.matches?.(ref.condition) ?? false),
+    setListMembership: async (_itemIndex: number, list: string, member: boolean) => {
+      if (member) state.lists.add(list);
+      else state.lists.delete(list);
+    },
+    changeScore: async (_itemIndex: number, change: ScoreChange) => {
+      scoreChanges.push(change);
+      const previous = state.score;
+      state.score = change.operation === 'set' ? change.points : previous + (change.operation === 'add' ? change.points : -change.points);
+      return { previous, score: state.score };
+    },
   };
 
   return {
@@ -79,6 +120,8 @@ export function createMockContext(options: MockContextOptions = {}): MockContext
     campaign,
     deliveries,
     logs,
+    scoreChanges,
+    campaignState: state,
     getInputItems: () => items,
     getParameter: <T>(name: string, itemIndex: number, fallback?: T): T => {
       const value = options.parameters?.[name];
