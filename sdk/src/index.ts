@@ -20,3 +20,4 @@ export type {
   ScoreChange,
   SegmentRef,
 } from './context.js';
+export { CampaignOsApi } from './campaign-api.credentials.js';
