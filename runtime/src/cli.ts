@@ -13,8 +13,11 @@ const USAGE = `campaignos <command>
 
   dev                 API + worker + router in one process; starts an embedded PostgreSQL and a
                       Temporal dev server unless DATABASE_URL / TEMPORAL_ADDRESS are set
-  api                 the HTTP API and the trigger router (needs DATABASE_URL, TEMPORAL_ADDRESS)
+  api                 the HTTP API and the trigger router (needs DATABASE_URL, TEMPORAL_ADDRESS);
+                      CAMPAIGNOS_ROUTER=off leaves routing to separate router processes
   worker              a journey worker (needs DATABASE_URL, TEMPORAL_ADDRESS)
+  router              the trigger router alone: drains the outbox, keeps segments and scores
+                      current, starts journeys, runs the sweeper (any number may run)
   migrate             apply database migrations (needs DATABASE_URL)
   deploy <file.json>  deploy an n8n workflow JSON  [--activate] [--id <workflow id>]
   keys create         create an API key  [--workspace <name>]
@@ -33,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
       return dev(config);
     case 'api':
     case 'worker':
+    case 'router':
       return serve(config, command);
     case 'migrate': {
       const db = createDb(required(config.databaseUrl, 'DATABASE_URL'));
@@ -108,21 +112,43 @@ async function dev(config: Config): Promise<void> {
   process.exit(process.exitCode ?? 0);
 }
 
-async function serve(config: Config, role: 'api' | 'worker'): Promise<void> {
+async function serve(config: Config, role: 'api' | 'worker' | 'router'): Promise<void> {
+  const roles = {
+    api: { api: true, router: process.env.CAMPAIGNOS_ROUTER !== 'off' },
+    worker: { worker: true },
+    router: { router: true },
+  }[role];
   const runtime = await startRuntime({
     databaseUrl: required(config.databaseUrl, 'DATABASE_URL'),
     temporal: { address: required(config.temporalAddress, 'TEMPORAL_ADDRESS'), namespace: config.temporalNamespace },
     secret: required(config.secret, 'CAMPAIGNOS_SECRET'),
-    roles: role === 'api' ? { api: true, router: process.env.CAMPAIGNOS_ROUTER !== 'off' } : { worker: true },
+    roles,
     host: config.host,
     port: config.port,
     publicUrl: config.publicUrl,
     nodePackages: config.nodePackages,
   });
-  say(role === 'api' ? `CampaignOS API listening on ${runtime.url}` : `CampaignOS worker polling ${config.temporalAddress} (${config.temporalNamespace})`);
+  say(
+    {
+      api: `CampaignOS API listening on ${runtime.url}${roles.router ? ' (routing events too)' : ''}`,
+      worker: `CampaignOS worker polling ${config.temporalAddress} (${config.temporalNamespace})`,
+      router: `CampaignOS router draining the outbox of ${redactUrl(config.databaseUrl!)} into ${config.temporalAddress} (${config.temporalNamespace})`,
+    }[role],
+  );
   await untilSignal();
   await runtime.stop();
   process.exit(process.exitCode ?? 0);
+}
+
+/** A database URL without its password, for saying where we are connected. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the database';
+  }
 }
 
 /** The dev API key: reused from the data folder while it still works, else a new one. */

@@ -374,12 +374,21 @@ async function benchLatency(args: {
     PORT: '0',
     LOG_LEVEL: 'warn',
   };
-  const [api, worker] = await phase('latency: start campaignos api and worker', () =>
+  // The router runs in its own process, as at scale: HTTP ingestion and routing then do not
+  // share one event loop (BENCH_ROUTER=api puts it back inside the API process).
+  const separateRouter = process.env.BENCH_ROUTER !== 'api';
+  const [api, router, worker] = await phase(`latency: start campaignos api, worker${separateRouter ? ' and router' : ''}`, () =>
     Promise.all([
-      spawnChild('api', process.execPath, nodeArgs(CLI, 'api'), { env, ready: /listening on (http:\/\/\S+)/, timeoutMs: 60_000 }).then((child) => {
+      spawnChild('api', process.execPath, nodeArgs(CLI, 'api'), { env: { ...env, CAMPAIGNOS_ROUTER: separateRouter ? 'off' : 'on' }, ready: /listening on (http:\/\/\S+)/, timeoutMs: 60_000 }).then((child) => {
         cleanups.push({ name: 'API process', run: () => child.stop() });
         return child;
       }),
+      separateRouter
+        ? spawnChild('router', process.execPath, nodeArgs(CLI, 'router'), { env, ready: /router draining/, timeoutMs: 60_000 }).then((child) => {
+            cleanups.push({ name: 'router process', run: () => child.stop() });
+            return child;
+          })
+        : Promise.resolve(null),
       spawnChild('worker', process.execPath, nodeArgs(CLI, 'worker'), { env, ready: /worker polling/, timeoutMs: 90_000 }).then((child) => {
         cleanups.push({ name: 'worker process', run: () => child.stop() });
         return child;
@@ -421,7 +430,7 @@ async function benchLatency(args: {
   await sampler.connect();
   cleanups.push({ name: 'sampler connection', run: () => sampler.end() });
   const postgresPids = async () => ((await db.raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL`)).rows as Array<{ pid: number }>).map((r) => r.pid);
-  const cpu = new CpuMeter(async () => ({ api: [api.process.pid], worker: [worker.process.pid], temporal: [temporalPid], postgres: await postgresPids().catch(() => []), bench: [process.pid] }), availableParallelism());
+  const cpu = new CpuMeter(async () => ({ api: [api.process.pid], ...(router && { router: [router.process.pid] }), worker: [worker.process.pid], temporal: [temporalPid], postgres: await postgresPids().catch(() => []), bench: [process.pid] }), availableParallelism());
 
   const r = prng(7);
   const names = EVENT_MIX.map(([n]) => n);
@@ -580,13 +589,13 @@ async function benchLatency(args: {
   const perEvent = (t: string) => ((commitsAfter.scans.get(t) ?? 0) - (commitsBefore.scans.get(t) ?? 0)) / Math.max(1, events);
   const behind = backlogAtEnd > Math.max(50, load.achievedRate);
   const routerText =
-    `the trigger router (one sequential loop in the API process) routed ~${fmt(routedDuringLoad)} events/s during the load against ${fmt(load.achievedRate)}/s ingested` +
+    `the trigger router (one sequential loop, ${router ? 'in its own process' : 'in the API process'}) routed ~${fmt(routedDuringLoad)} events/s during the load against ${fmt(load.achievedRate)}/s ingested` +
     (behind
       ? `, so the outbox backlog grew to ${fmt(backlogAtEnd)} rows and each probe queued behind it twice (its event, then its $segment_entered event: the outbox is FIFO)`
       : ` (the outbox backlog peaked at ${fmt(Math.max(0, ...depth))} rows)`) +
     `; alone after the load it drained ${fmt(drainRate)} rows/s. Tables scanned during the load: ${scans} (scoring_rules ${perEvent('scoring_rules').toFixed(2)} per event` +
     `${perEvent('scoring_rules') >= 0.5 ? ': Audience.update looks the rules up once per event, one statement after the other' : ''}); ` +
-    `the API process's event loop, which HTTP ingestion and the router share, was delayed p50 ${ms(apiLoop.p50)} / p99 ${ms(apiLoop.p99)} / max ${ms(apiLoop.max)}; ` +
+    `the API process's event loop${router ? '' : ', which HTTP ingestion and the router share,'} was delayed p50 ${ms(apiLoop.p50)} / p99 ${ms(apiLoop.p99)} / max ${ms(apiLoop.max)}; ` +
     `a statement round trip from the bench (SELECT 1) took p50 ${ms(ping.p50)} / p95 ${ms(ping.p95)} meanwhile; ` +
     `${fmt(commitRate)} commits/s in this database (${(commitRate / Math.max(1, load.achievedRate)).toFixed(2)} per ingested event), ${fmt(syncRate)} WAL syncs/s on the server`;
   const cpuText = describeCpu(split, { count: load.ok + probes.length, name: 'event' });
