@@ -3,12 +3,15 @@ import type {
   INodeExecutionData,
   INodeType,
   INodeTypeDescription,
+  ITriggerFunctions,
+  ITriggerResponse,
   IWebhookFunctions,
   IWebhookResponseData,
 } from 'n8n-workflow';
 import type { NodeContext, NodeItem, NodeOutput } from './context.js';
 import { createN8nContext } from './n8n-host.js';
 import { toNodeError } from './errors.js';
+import { campaignScheduleTrigger, campaignWebhookMethods, handleCampaignWebhook } from './n8n-triggers.js';
 
 /** Bumped when the contract between nodes and hosts changes incompatibly. */
 export const NODE_API_VERSION = 1;
@@ -22,6 +25,21 @@ export interface TriggerSubscription {
   properties?: Record<string, unknown>;
   /** Whether a contact may walk the same workflow version again on a later event. */
   allowReentry?: boolean;
+  /**
+   * For schedule triggers: instead of waiting for events, the host enrols every member of the
+   * segment at each tick of the cron (once per member per tick).
+   */
+  schedule?: TriggerSchedule;
+}
+
+/** When a schedule trigger fires and whom it enrols. */
+export interface TriggerSchedule {
+  /** A standard 5-field cron expression (minute hour day-of-month month day-of-week). */
+  cron: string;
+  /** IANA time zone the cron is read in; absent means the host's default (UTC in the runtime). */
+  timeZone?: string;
+  /** The segment whose members enter the journey, by id or by name. */
+  segment: string;
 }
 
 /** What a trigger node tells a CampaignOS host: which events start a journey. */
@@ -43,7 +61,9 @@ export interface NodeDefinition {
   execute(ctx: NodeContext): Promise<NodeOutput>;
   /**
    * For triggers inside n8n: turns the body of the CampaignOS webhook call into items,
-   * or null to ignore the call.
+   * or null to ignore the call. A trigger with this handler registers a webhook subscription
+   * with the runtime (credential `campaignOsApi`) and only accepts signed calls; a trigger
+   * without it whose subscription has a `schedule` runs as an n8n cron trigger instead.
    */
   webhook?(body: unknown, params: (name: string) => unknown): NodeItem[] | null;
 }
@@ -77,7 +97,7 @@ export function defineNode(definition: NodeDefinition): DefinedNodeClass {
 
     // n8n calls this with `this` bound to its execute functions, not to the instance.
     async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-      const ctx = createN8nContext(this);
+      const ctx = createN8nContext(this, description);
       try {
         const outputs = await definition.execute(ctx);
         return outputs.map((items) => items.map((item) => ({ json: item.json as INodeExecutionData['json'], pairedItem: item.pairedItem })));
@@ -87,12 +107,16 @@ export function defineNode(definition: NodeDefinition): DefinedNodeClass {
     }
   }
 
-  if (definition.webhook) {
-    const handle = definition.webhook;
-    (DefinedNode.prototype as INodeType).webhook = async function (this: IWebhookFunctions): Promise<IWebhookResponseData> {
-      const items = handle(this.getBodyData(), (name) => this.getNodeParameter(name));
-      if (!items) return { noWebhookResponse: false, webhookResponse: { ignored: true } };
-      return { workflowData: [items.map((item) => ({ json: item.json as INodeExecutionData['json'] }))] };
+  const prototype = DefinedNode.prototype as INodeType;
+  if (definition.trigger && definition.webhook) {
+    description.webhooks ??= [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: description.name }];
+    prototype.webhookMethods = campaignWebhookMethods(definition);
+    prototype.webhook = async function (this: IWebhookFunctions): Promise<IWebhookResponseData> {
+      return handleCampaignWebhook(this, definition);
+    };
+  } else if (definition.trigger) {
+    prototype.trigger = async function (this: ITriggerFunctions): Promise<ITriggerResponse> {
+      return campaignScheduleTrigger(this, definition);
     };
   }
 
@@ -108,7 +132,9 @@ export function isDefinedNode(value: unknown): value is DefinedNodeClass {
 
 async function toN8nError(fns: IExecuteFunctions, error: unknown): Promise<Error> {
   const nodeError = toNodeError(error);
-  const { NodeOperationError } = await import('n8n-workflow');
+  // n8n lets community packages reach its own n8n-workflow through NODE_PATH, which only
+  // require() honours: a dynamic import() fails there with "Cannot find package 'n8n-workflow'".
+  const { NodeOperationError } = require('n8n-workflow') as typeof import('n8n-workflow');
   return new NodeOperationError(fns.getNode(), `${nodeError.code}: ${nodeError.message}`, {
     itemIndex: nodeError.itemIndex,
     description: nodeError.retryable ? 'This error is temporary; retrying may succeed.' : nodeError.description,

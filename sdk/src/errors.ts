@@ -30,6 +30,11 @@ export interface NodeErrorOptions {
   cause?: unknown;
   /** Extra detail for operators; never put secrets here. */
   description?: string;
+  /**
+   * For retryable errors: how long the provider asked us to wait (a 429's `Retry-After`). The
+   * runtime waits that long before the next attempt instead of its usual backoff.
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -43,6 +48,7 @@ export class NodeError extends Error {
   readonly retryable: boolean;
   readonly itemIndex: number | undefined;
   readonly description: string | undefined;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: NodeErrorCode, message: string, options: NodeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -51,6 +57,7 @@ export class NodeError extends Error {
     this.retryable = options.retryable ?? NODE_ERROR_CODES[code].retryable;
     this.itemIndex = options.itemIndex;
     this.description = options.description;
+    this.retryAfterMs = options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs) && options.retryAfterMs >= 0 ? options.retryAfterMs : undefined;
     Object.defineProperty(this, NODE_ERROR_BRAND, { value: true });
   }
 }
@@ -63,7 +70,13 @@ export function isNodeError(value: unknown): value is NodeError {
 export function toNodeError(value: unknown, itemIndex?: number): NodeError {
   if (isNodeError(value)) {
     if (value.itemIndex !== undefined || itemIndex === undefined) return value;
-    return new NodeError(value.code, value.message, { itemIndex, retryable: value.retryable, description: value.description, cause: value.cause });
+    return new NodeError(value.code, value.message, {
+      itemIndex,
+      retryable: value.retryable,
+      description: value.description,
+      retryAfterMs: value.retryAfterMs,
+      cause: value.cause,
+    });
   }
   const message = value instanceof Error ? value.message : String(value);
   return new NodeError('INTERNAL', message, { itemIndex, cause: value });

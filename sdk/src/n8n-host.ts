@@ -1,16 +1,21 @@
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INodeTypeDescription } from 'n8n-workflow';
+import { CAMPAIGN_API_CREDENTIAL, createCampaignApiClient } from './campaign-api-client.js';
 import type { HttpRequest, HttpResponse, NodeContext, NodeItem } from './context.js';
 
-/** The node context inside n8n, backed by n8n's own execute functions. */
-export function createN8nContext(fns: IExecuteFunctions): NodeContext {
+/**
+ * The node context inside n8n, backed by n8n's own execute functions. A node that declares the
+ * `campaignOsApi` credential, used with one selected, gets CampaignOS services over the API.
+ */
+export function createN8nContext(fns: IExecuteFunctions, description?: INodeTypeDescription): NodeContext {
   const node = fns.getNode();
+  const declaresApi = description?.credentials?.some((c) => c.name === CAMPAIGN_API_CREDENTIAL) === true;
+  const selectedApi = node.credentials?.[CAMPAIGN_API_CREDENTIAL] !== undefined;
   return {
     host: 'n8n',
     node: { name: node.name, type: node.type, typeVersion: node.typeVersion },
     logger: fns.logger,
-    // CampaignOS services inside n8n (through a "CampaignOS API" credential) come with the
-    // node-ecosystem work; without them channel nodes send directly, like n8n's own senders.
-    campaign: undefined,
+    // Without a CampaignOS API credential, channel nodes send directly, like n8n's own senders.
+    campaign: declaresApi && selectedApi ? createCampaignApiClient(fns) : undefined,
     getInputItems: () => fns.getInputData().map((item) => ({ json: item.json as Record<string, unknown> }) satisfies NodeItem),
     getParameter: <T>(name: string, itemIndex: number, fallback?: T) =>
       (fallback === undefined ? fns.getNodeParameter(name, itemIndex) : fns.getNodeParameter(name, itemIndex, fallback as never)) as T,

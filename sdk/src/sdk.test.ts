@@ -72,3 +72,13 @@ test('error codes carry their retryability, and anything thrown is normalised', 
   assert.equal(normalised.itemIndex, 3);
   assert.equal(isNodeError({ code: 'RATE_LIMITED' }), false);
 });
+
+test("a provider's Retry-After survives normalisation, and nonsense is dropped", () => {
+  const limited = new NodeError('RATE_LIMITED', 'provider answered 429', { retryAfterMs: 30_000 });
+  assert.equal(limited.retryAfterMs, 30_000);
+  const withItem = toNodeError(limited, 3);
+  assert.equal(withItem.itemIndex, 3);
+  assert.equal(withItem.retryAfterMs, 30_000);
+  assert.equal(new NodeError('RATE_LIMITED', 'x', { retryAfterMs: Number.NaN }).retryAfterMs, undefined);
+  assert.equal(new NodeError('RATE_LIMITED', 'x', { retryAfterMs: -5 }).retryAfterMs, undefined);
+});

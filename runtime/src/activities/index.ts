@@ -4,6 +4,8 @@ import { resolveWait, runControlNode, WorkflowExpressions, type JourneyRunData, 
 import type { JourneyPlan, StepInputRef, StepResult, WaitResult } from '../journey/journey.types.js';
 import type { Logger } from '../logger.js';
 import type { NodeRegistry } from '../nodes/registry.js';
+import type { ScoringEngine } from '../scoring/index.js';
+import type { SegmentEngine } from '../segments/index.js';
 import type { SendGate } from '../send-gate/send-gate.js';
 import type { Contact, JourneyStatus, JourneyStep, Store } from '../store/index.js';
 import { createRuntimeContext } from './runtime-context.js';
@@ -23,6 +25,10 @@ export interface ActivityDeps {
   store: Store;
   registry: NodeRegistry;
   sendGate: SendGate;
+  /** Segment membership and inline conditions, for segment filter nodes. */
+  segments: SegmentEngine;
+  /** Score changes with a ledger, for the update score node. */
+  scoring: ScoringEngine;
   logger: Logger;
 }
 
@@ -34,7 +40,7 @@ interface LoadedVersion {
 }
 
 /** The journey activities, built around their dependencies (the worker passes real ones, tests may pass others). */
-export function createActivities({ store, registry, sendGate, logger }: ActivityDeps) {
+export function createActivities({ store, registry, sendGate, segments, scoring, logger }: ActivityDeps) {
   // Versions are immutable, so a parsed version (and its expression engine) is cached for good.
   const versions = new Map<string, Promise<LoadedVersion>>();
   const loadVersion = (versionId: string): Promise<LoadedVersion> => {
@@ -133,8 +139,11 @@ export function createActivities({ store, registry, sendGate, logger }: Activity
         expressions: version.expressions,
         contact,
         origin: { workspaceId: request.workspaceId, contactId: request.contactId, journeyId: request.journeyId, nodeName: node.name, stepSeq: request.seq },
+        workflowName: version.workflow.name,
         store,
         sendGate,
+        segments,
+        scoring,
         logger,
       });
       try {
@@ -184,6 +193,8 @@ function withStepErrors<T>(node: N8nNode, fn: () => T): T {
 }
 
 /** Node errors become Temporal failures: retryable ones are retried with backoff, the rest fail the journey. */
+const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
 function toActivityFailure(node: N8nNode, error: unknown): Error {
   if (error instanceof ApplicationFailure) return error;
   // Errors with a system or SQLSTATE code come from infrastructure (a dropped connection, a
@@ -193,5 +204,9 @@ function toActivityFailure(node: N8nNode, error: unknown): Error {
     ? error
     : new NodeError('INTERNAL', error instanceof Error ? error.message : String(error), { retryable: infrastructure });
   const message = `${node.name}: ${nodeError.message}`;
-  return nodeError.retryable ? ApplicationFailure.retryable(message, nodeError.code) : ApplicationFailure.nonRetryable(message, nodeError.code);
+  if (!nodeError.retryable) return ApplicationFailure.nonRetryable(message, nodeError.code);
+  // A provider's Retry-After replaces the backoff for the next attempt, within reason: a
+  // journey step should not sleep for days because a header said so.
+  const retryAfterMs = nodeError.retryAfterMs === undefined ? undefined : Math.min(nodeError.retryAfterMs, MAX_RETRY_AFTER_MS);
+  return ApplicationFailure.create({ message, type: nodeError.code, nonRetryable: false, ...(retryAfterMs !== undefined && { nextRetryDelay: retryAfterMs }) });
 }

@@ -2,6 +2,8 @@ import type { CampaignServices, HttpRequest, HttpResponse, NodeContext, NodeItem
 import { isNodeError, NodeError } from '@campaignos/sdk';
 import type { JourneyInputSources, JourneyRunData, N8nNode, WorkflowExpressions } from '../flow/index.js';
 import type { RegisteredNode } from '../nodes/registry.js';
+import { ScoreContactNotFoundError, type ScoringEngine } from '../scoring/index.js';
+import { SegmentInputError, type SegmentEngine } from '../segments/index.js';
 import type { SendGate, SendOrigin } from '../send-gate/send-gate.js';
 import type { Contact, Store } from '../store/index.js';
 import type { Logger } from '../logger.js';
@@ -15,15 +17,25 @@ export interface RuntimeContextInput {
   expressions: WorkflowExpressions;
   contact: Contact;
   origin: SendOrigin;
+  /** The workflow's name, for the score ledger ("node X, workflow Y"). */
+  workflowName: string;
   store: Store;
   sendGate: SendGate;
+  segments: SegmentEngine;
+  scoring: ScoringEngine;
   logger: Logger;
 }
 
 /** The node context the runtime gives a node: n8n's contract, backed by the store and the send gate. */
 export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
-  const { node, items, runData, inputFrom, expressions, contact, origin, store, sendGate } = input;
+  const { node, items, runData, inputFrom, expressions, contact, origin, store, sendGate, segments, scoring } = input;
   const logger = input.logger;
+
+  /** A "no" (not a member, nothing changed) may mean the contact was deleted meanwhile: say so. */
+  const ensureContact = async (itemIndex: number): Promise<false> => {
+    if (!(await store.contacts.get(origin.workspaceId, contact.id))) throw contactGone(contact.id, itemIndex);
+    return false;
+  };
 
   const campaign: CampaignServices = {
     contact: async () => contact,
@@ -41,10 +53,45 @@ export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
         logger.info('channel address removed: the provider says it is gone', { node: node.name, contactId: contact.id, channel });
       }
     },
-    // Segment, list and score services are wired by the node-ecosystem work (issue 3).
-    inSegment: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'inSegment is not wired yet')),
-    setListMembership: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'setListMembership is not wired yet')),
-    changeScore: () => Promise.reject(new NodeError('UNSUPPORTED_HOST', 'changeScore is not wired yet')),
+    inSegment: async (itemIndex, ref) => {
+      if ('segment' in ref) {
+        const segment = await segments.find(origin.workspaceId, ref.segment);
+        if (!segment) throw new NodeError('INVALID_PARAMETER', `No segment "${ref.segment}" in this workspace (give its id or exact name)`, { itemIndex });
+        return (await segments.isMember(segment.id, contact.id)) || ensureContact(itemIndex);
+      }
+      try {
+        return (await segments.matches(origin.workspaceId, contact.id, ref.condition)) || ensureContact(itemIndex);
+      } catch (error) {
+        if (error instanceof SegmentInputError) throw new NodeError('INVALID_PARAMETER', `Segment condition: ${error.message}`, { itemIndex });
+        throw error;
+      }
+    },
+    setListMembership: async (itemIndex, list, member) => {
+      const found = await findList(store, origin.workspaceId, list);
+      if (!found) throw new NodeError('INVALID_PARAMETER', `No list "${list}" in this workspace (give its id or exact name)`, { itemIndex });
+      // Through the store: the change goes through the outbox, so list-based segments follow.
+      const changed = member ? await store.lists.addMembers(origin.workspaceId, found.id, [contact.id]) : await store.lists.removeMembers(origin.workspaceId, found.id, [contact.id]);
+      if (changed === 0) await ensureContact(itemIndex);
+    },
+    changeScore: async (itemIndex, change) => {
+      const adjustment = change.operation === 'set' ? { set: change.points } : change.operation === 'add' ? { add: change.points } : { subtract: change.points };
+      try {
+        const result = await scoring.adjust(origin.workspaceId, contact.id, adjustment, {
+          source: 'node',
+          reason: change.reason,
+          node: node.name,
+          workflow: input.workflowName,
+          // One change per journey step and item, however often the activity is retried.
+          idempotencyKey: `${origin.journeyId}:${origin.stepSeq}:${origin.nodeName}:${itemIndex}`,
+        });
+        // Score segments follow now, so a segment filter right after this node sees the new score.
+        await segments.evaluateContacts(origin.workspaceId, [contact.id], { score: true });
+        return { previous: result.before, score: result.after };
+      } catch (error) {
+        if (error instanceof ScoreContactNotFoundError) throw contactGone(contact.id, itemIndex);
+        throw error;
+      }
+    },
   };
 
   return {
@@ -81,6 +128,17 @@ export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
     continueOnFail: () => node.continueOnFail === true || node.onError === 'continueRegularOutput' || node.onError === 'continueErrorOutput',
     http: (request) => httpRequest(request),
   };
+}
+
+function contactGone(contactId: string, itemIndex: number): NodeError {
+  return new NodeError('CONTACT_NOT_FOUND', `Contact ${contactId} no longer exists (it was deleted while the journey ran)`, { itemIndex });
+}
+
+/** A static list by id or, failing that, by its exact name. */
+async function findList(store: Store, workspaceId: string, idOrName: string): Promise<{ id: string } | null> {
+  const byId = await store.lists.get(workspaceId, idOrName);
+  if (byId) return byId;
+  return (await store.db('lists').where({ workspace_id: workspaceId, name: idOrName }).first('id')) ?? null;
 }
 
 async function httpRequest(request: HttpRequest): Promise<HttpResponse> {

@@ -74,7 +74,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
     return await finish(input, 'completed', cursor.nextSeq);
   } catch (error) {
     if (isContinueAsNew(error)) throw error;
-    await act.markJourney({ journeyId: input.journeyId, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+    await act.markJourney({ journeyId: input.journeyId, status: 'failed', error: failureMessage(error) });
     throw error;
   }
 }
@@ -94,6 +94,13 @@ async function finish(input: JourneyInput, status: JourneyResult['status'], step
   const mark = patched('finish-with-local-activity') ? local : act;
   await mark.markJourney({ journeyId: input.journeyId, status, error: null });
   return { status, steps };
+}
+
+/** A failed activity says only "Activity task failed"; its cause says what went wrong, and where. */
+function failureMessage(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isContinueAsNew(error: unknown): boolean {

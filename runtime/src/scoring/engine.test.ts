@@ -522,6 +522,31 @@ describe('adjustments and the ledger', () => {
     );
   });
 
+  test('an idempotency key makes a change happen once, even when both attempts race', async () => {
+    nowMs = START;
+    const ws = await workspace('idempotent');
+    const [c] = await contacts(ws, 1);
+    const scoring = engine();
+    await scoring.updateSettings(ws, { thresholds: [15] });
+    const meta = { source: 'node' as const, reason: 'whitepaper', node: 'Score +10', workflow: 'Nurture', idempotencyKey: 'journey-1:3:Score +10:0' };
+    const [first, second] = await Promise.all([scoring.adjust(ws, c!, { add: 10 }, meta), scoring.adjust(ws, c!, { add: 10 }, meta)]);
+    assert.deepEqual([first.before, first.after, second.before, second.after], [0, 10, 0, 10], 'both attempts answer the one change');
+    const third = await scoring.adjust(ws, c!, { add: 10 }, meta);
+    assert.deepEqual([third.before, third.after, third.crossings], [0, 10, []]);
+    const other = await scoring.adjust(ws, c!, { add: 10 }, { ...meta, idempotencyKey: 'journey-1:5:Score +10:0' });
+    assert.deepEqual([other.before, other.after, other.crossings], [10, 20, [{ threshold: 15, direction: 'up' }]]);
+    const explained = (await scoring.explain(ws, c!))!;
+    assert.equal(explained.score, 20);
+    assert.deepEqual(explained.ledger.map((l) => [l.delta, l.reason]), [
+      [10, 'whitepaper (node Score +10, workflow Nurture)'],
+      [10, 'whitepaper (node Score +10, workflow Nurture)'],
+    ]);
+    // Keys are per workspace: another workspace may use the same one.
+    const other2 = await workspace('idempotent-other');
+    const [d] = await contacts(other2, 1);
+    assert.equal((await scoring.adjust(other2, d!, { add: 4 }, meta)).after, 4);
+  });
+
   test('unknown contacts and other workspaces are refused', async () => {
     const ws = await workspace('scoped');
     const other = await workspace('scoped-other');

@@ -59,6 +59,13 @@ export interface ScoreAdjustmentMeta {
   reason: string;
   /** The workflow node that made the change, for `source: 'node'`. */
   node?: string;
+  /** The workflow that node belongs to, for `source: 'node'`. */
+  workflow?: string;
+  /**
+   * Makes the change happen once: a second call with the same key (a retried journey step, a
+   * re-sent request) changes nothing and answers what the first call did.
+   */
+  idempotencyKey?: string;
 }
 
 export interface ScoreLedgerEntry {
@@ -104,6 +111,7 @@ interface LedgerEntryInput {
   source: 'rule' | 'node' | 'api';
   ruleId: string | null;
   reason: string;
+  idempotencyKey?: string;
 }
 
 interface ScoreRow {
@@ -386,18 +394,23 @@ export class ScoringEngine {
   async adjust(workspaceId: string, contactId: string, change: ScoreAdjustment, meta: ScoreAdjustmentMeta, opts: ScoringCallOptions = {}): Promise<ScoreChange> {
     ScoreAdjustment.parse(change);
     const now = this.clock();
-    const reason = meta.node ? `${meta.reason} (node ${meta.node})` : meta.reason;
+    const key = meta.idempotencyKey;
+    let earlier: { delta: number; score_after: number } | undefined;
     const result = await this.transaction(opts, async (tx) =>
-      this.change(tx, workspaceId, contactId, now, ({ before }) => [
-        {
-          delta: change.set !== undefined ? change.set - before : (change.add ?? 0) - (change.subtract ?? 0),
-          source: meta.source,
-          ruleId: null,
-          reason,
-        },
-      ]),
+      this.change(tx, workspaceId, contactId, now, async ({ before }) => {
+        if (key) {
+          // Read under the contact's lock: a concurrent attempt with the same key waits, then finds it.
+          earlier = await tx('score_ledger').where({ workspace_id: workspaceId, idempotency_key: key }).first('delta', 'score_after');
+          if (earlier) return [];
+        }
+        const delta = change.set !== undefined ? change.set - before : (change.add ?? 0) - (change.subtract ?? 0);
+        return [{ delta, source: meta.source, ruleId: null, reason: adjustmentReason(meta), ...(key && { idempotencyKey: key }) }];
+      }),
     );
     if (!result) throw new ScoreContactNotFoundError(contactId);
+    if (earlier) {
+      return { contactId, before: earlier.score_after - earlier.delta, after: earlier.score_after, delta: earlier.delta, crossings: [] };
+    }
     return result;
   }
 
@@ -564,7 +577,17 @@ export class ScoringEngine {
     let after = before;
     const ledger = entries.map((entry) => {
       after += entry.delta;
-      return { workspace_id: workspaceId, contact_id: contactId, delta: entry.delta, score_after: after, source: entry.source, rule_id: entry.ruleId, reason: entry.reason, at: now };
+      return {
+        workspace_id: workspaceId,
+        contact_id: contactId,
+        delta: entry.delta,
+        score_after: after,
+        source: entry.source,
+        rule_id: entry.ruleId,
+        reason: entry.reason,
+        at: now,
+        ...(entry.idempotencyKey && { idempotency_key: entry.idempotencyKey }),
+      };
     });
     const changed = crossThresholds(after, decayed.above, thresholds);
     const crossings = [...decayed.crossings.map((c) => ({ ...c, score: before })), ...changed.crossings.map((c) => ({ ...c, score: after }))];
@@ -603,6 +626,12 @@ export class ScoringEngine {
     const rows = await db('score_rule_matches').whereIn('rule_id', rules.map((r) => r.id)).whereIn('contact_id', contactIds).select('rule_id', 'contact_id');
     return new Set(rows.map((r) => `${r.rule_id}:${r.contact_id}`));
   }
+}
+
+/** The ledger reason of a manual change: what the user wrote, and which node made it. */
+function adjustmentReason(meta: ScoreAdjustmentMeta): string {
+  if (!meta.node) return meta.reason;
+  return `${meta.reason} (node ${meta.node}${meta.workflow ? `, workflow ${meta.workflow}` : ''})`;
 }
 
 /** How much of `points` a capped rule may still award, given what it awarded in the period. */

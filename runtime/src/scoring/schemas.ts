@@ -26,12 +26,13 @@ export const ScoreAdjustment = z.object(adjustmentFields).strict().refine(oneKin
 export type ScoreAdjustment = z.infer<typeof ScoreAdjustment>;
 
 /**
- * The API body for a manual change: an adjustment and why.
+ * The API body for a manual change: an adjustment and why; with an `idempotencyKey`, sending the
+ * same change again (a retry) changes nothing and answers the first result.
  *
  * @example { "add": 15, "reason": "Met at the conference" }
  */
 export const ScoreAdjustmentInput = z
-  .object({ ...adjustmentFields, reason: z.string().trim().min(1).max(500) })
+  .object({ ...adjustmentFields, reason: z.string().trim().min(1).max(500), idempotencyKey: z.string().min(1).max(300).optional() })
   .strict()
   .refine(oneKind, oneKindMessage);
 export type ScoreAdjustmentInput = z.infer<typeof ScoreAdjustmentInput>;

@@ -381,6 +381,35 @@ export class SegmentEngine {
     return rows.map((r) => ({ segmentId: r.segment_id, name: r.name, enteredAt: r.entered_at.toISOString() }));
   }
 
+  /** A segment by id or, failing that, by name (names are unique per workspace). */
+  async find(workspaceId: string, idOrName: string): Promise<{ id: string; name: string } | null> {
+    const query = this.db('segments').where({ workspace_id: workspaceId });
+    if (UUID.test(idOrName)) query.andWhere((q) => q.where({ id: idOrName }).orWhere({ name: idOrName }));
+    else query.andWhere({ name: idOrName });
+    // An id match wins over a segment that happens to be named like another's id.
+    const rows = (await query.select('id', 'name')) as Array<{ id: string; name: string }>;
+    return rows.find((r) => r.id === idOrName) ?? rows[0] ?? null;
+  }
+
+  /** Whether the contact is in the segment's stored membership now. */
+  async isMember(segmentId: string, contactId: string): Promise<boolean> {
+    if (!UUID.test(contactId) || !UUID.test(segmentId)) return false;
+    return (await this.db('segment_members').where({ segment_id: segmentId, contact_id: contactId }).first('contact_id')) !== undefined;
+  }
+
+  /**
+   * Whether one contact matches an inline condition now (nothing is stored). The condition is
+   * validated here: a bad one throws a SegmentInputError that says what is wrong.
+   */
+  async matches(workspaceId: string, contactId: string, condition: unknown): Promise<boolean> {
+    const parsed = SegmentCondition.safeParse(condition);
+    if (!parsed.success) {
+      throw new SegmentInputError(`the condition is invalid: ${parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(condition)'}: ${i.message}`).join('; ')}`);
+    }
+    await this.checkLists(workspaceId, parsed.data);
+    return (await matchingContacts(this.db, workspaceId, parsed.data, [contactId], this.clock())).has(contactId);
+  }
+
   /**
    * Why a contact does or does not match a condition: the condition tree with `matched` on
    * every node and, on leaves, what was observed. Null when the contact does not exist.

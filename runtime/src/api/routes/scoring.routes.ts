@@ -9,6 +9,7 @@ import {
   ScoringSettingsInput,
   type ScoringEngine,
 } from '../../scoring/index.js';
+import type { SegmentEngine } from '../../segments/index.js';
 import { ApiError, validationError } from '../errors.js';
 
 const Settings = ScoringSettingsInput.refine((v) => Object.keys(v).length > 0, 'give halfLifeDays and/or thresholds');
@@ -64,7 +65,7 @@ export function scoringRoutes(scoring: ScoringEngine): Router {
 }
 
 /** `/v1/contacts/:id/score`: the explained score, and manual adjustments. */
-export function contactScoreRoutes(scoring: ScoringEngine): Router {
+export function contactScoreRoutes(scoring: ScoringEngine, segments: SegmentEngine): Router {
   const router = Router({ mergeParams: true });
   router.get('/', async (req, res) => {
     const explanation = await scoring.explain(req.workspaceId, (req.params as { id: string }).id);
@@ -74,9 +75,13 @@ export function contactScoreRoutes(scoring: ScoringEngine): Router {
   router.post('/', async (req, res) => {
     const parsed = ScoreAdjustmentInput.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, 'Score change');
-    const { reason, ...change } = parsed.data;
+    const { reason, idempotencyKey, ...change } = parsed.data;
+    const contactId = (req.params as { id: string }).id;
     try {
-      res.json(await scoring.adjust(req.workspaceId, (req.params as { id: string }).id, change, { source: 'api', reason }));
+      const result = await scoring.adjust(req.workspaceId, contactId, change, { source: 'api', reason, idempotencyKey });
+      // Score segments follow before the answer, so a segment check right after sees the new score.
+      await segments.evaluateContacts(req.workspaceId, [contactId], { score: true });
+      res.json(result);
     } catch (error) {
       if (error instanceof ScoreContactNotFoundError) throw new ApiError(404, 'NOT_FOUND', error.message);
       throw error;
