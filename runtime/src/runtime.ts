@@ -14,6 +14,9 @@ import { Audience } from './audience.js';
 import { ScoringEngine } from './scoring/index.js';
 import { SegmentEngine } from './segments/index.js';
 import { Sweeper } from './sweeper.js';
+import { WebhookDispatcher } from './router/webhook-dispatch.js';
+import { createScheduleActivities } from './schedules/schedule-tick.activity.js';
+import { WorkflowSchedules } from './schedules/workflow-schedules.js';
 
 export type TemporalTarget =
   | { address: string; namespace: string }
@@ -87,6 +90,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       writer,
       secret: options.secret,
       logger,
+      publicUrl: () => publicUrlHolder.value,
+      schedules: new WorkflowSchedules({ client, store, registry }),
       readiness: { temporal: async () => void (await client.workflowService.getSystemInfo({})) },
     });
     const server = await new Promise<Server>((resolve, reject) => {
@@ -117,18 +122,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     worker = await createJourneyWorker({
       connection: nativeConnection,
       namespace: temporal.namespace,
-      activities: createActivities({ store, registry, sendGate, logger }),
+      activities: { ...createActivities({ store, registry, sendGate, segments, scoring, logger }), ...createScheduleActivities({ store, registry, logger }) },
     });
     workerRun = worker.run();
   }
 
   let router: TriggerRouter | null = null;
+  let webhooks: WebhookDispatcher | null = null;
   let sweeper: Sweeper | null = null;
   if (options.roles.router) {
-    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ segments, scoring, logger }) });
+    // Webhook deliveries are queued by the router and sent by this process's dispatcher.
+    webhooks = new WebhookDispatcher({ db, secret: options.secret, logger });
+    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ segments, scoring, logger }), webhooks });
     await router.start();
     sweeper = new Sweeper({ db, segments, scoring, logger, intervalMs: options.sweepIntervalMs ?? 60_000 });
     sweeper.start();
+    webhooks.start();
   }
 
   return {
@@ -142,6 +151,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stop() {
       await sweeper?.stop();
       await router?.stop();
+      await webhooks?.stop();
       if (worker) {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun?.catch(() => undefined);

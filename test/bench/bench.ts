@@ -29,7 +29,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createActivities, createDb, createStore, NodeRegistry, BUILTIN_NODE_PACKAGES, SendGate, type Store } from '@campaignos/runtime';
+import { createActivities, createDb, createStore, NodeRegistry, BUILTIN_NODE_PACKAGES, ScoringEngine, SegmentEngine, SendGate, type Store } from '@campaignos/runtime';
 import { renderEmail, templateVariables } from '@campaignos/n8n-nodes-email';
 import nodemailer from 'nodemailer';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -479,7 +479,7 @@ async function benchEmailDirect(client: HttpClient, store: Store, databaseUrl: s
   const runtimeStore = createStore(db, SECRET);
   const registry = NodeRegistry.load(BUILTIN_NODE_PACKAGES);
   const sendGate = new SendGate({ db, secret: SECRET, publicUrl: apiUrl });
-  const activities = createActivities({ store: runtimeStore, registry, sendGate, logger: quietLogger });
+  const activities = createActivities({ store: runtimeStore, registry, sendGate, segments: new SegmentEngine({ db }), scoring: new ScoringEngine({ db }), logger: quietLogger });
   const sinkBefore = (await sink.stats()).count;
   let latencies = new Float64Array(0);
   const send = async (i: number, record: boolean) => {

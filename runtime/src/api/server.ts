@@ -6,16 +6,23 @@ import type { NodeRegistry } from '../nodes/registry.js';
 import type { Store } from '../store/index.js';
 import { requireApiKey } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
+import { addressesRoutes } from './routes/addresses.routes.js';
 import { contactsRoutes } from './routes/contacts.routes.js';
+import { deliveriesRoutes } from './routes/deliveries.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { credentialsRoutes, messagesRoutes } from './routes/misc.routes.js';
 import { listsRoutes } from './routes/lists.routes.js';
 import { contactScoreRoutes, scoringRoutes } from './routes/scoring.routes.js';
 import { segmentsRoutes } from './routes/segments.routes.js';
+import { sendGateRoutes } from './routes/send-gate.routes.js';
+import { SendGate } from '../send-gate/send-gate.js';
+import { telegramRoutes } from './routes/telegram.routes.js';
 import type { ScoringEngine } from '../scoring/index.js';
 import type { SegmentEngine } from '../segments/index.js';
 import { publicRoutes } from './routes/public.routes.js';
 import { workflowsRoutes } from './routes/workflows.routes.js';
+import { webhookSubscriptionsRoutes } from './routes/webhook-subscriptions.routes.js';
+import type { WorkflowSchedules } from '../schedules/workflow-schedules.js';
 
 export interface ApiOptions {
   store: Store;
@@ -28,6 +35,10 @@ export interface ApiOptions {
   /** Extra readiness checks (Temporal reachable, ...); each throws when not ready. */
   readiness?: Record<string, () => Promise<void>>;
   bodyLimit?: string;
+  /** The public base URL (PUBLIC_URL) for webhooks that providers call back. */
+  publicUrl?: () => string | undefined;
+  /** Temporal Schedules for schedule-triggered workflows (absent: schedules are not managed). */
+  schedules?: WorkflowSchedules;
 }
 
 export function createApi(options: ApiOptions): Express {
@@ -77,6 +88,8 @@ export function createApi(options: ApiOptions): Express {
   });
 
   app.use(publicRoutes(store, secret));
+  app.use(telegramRoutes({ store, secret, logger, publicUrl: options.publicUrl }));
+  app.use(deliveriesRoutes(store, secret));
 
   const v1 = express.Router();
   v1.use(requireApiKey(store));
@@ -89,15 +102,20 @@ export function createApi(options: ApiOptions): Express {
     }
     next();
   });
-  v1.use('/contacts/:id/score', contactScoreRoutes(scoring));
+  v1.use('/contacts/:id/score', contactScoreRoutes(scoring, segments));
+  v1.use('/contacts/:id/addresses', addressesRoutes(store));
   v1.use('/contacts', contactsRoutes(store, segments));
   v1.use('/events', eventsRoutes(writer));
-  v1.use('/workflows', workflowsRoutes(store, registry));
+  v1.use('/workflows', workflowsRoutes(store, registry, options.schedules));
+  v1.use('/webhook-subscriptions', webhookSubscriptionsRoutes(store, secret));
   v1.use('/credentials', credentialsRoutes(store));
   v1.use('/messages', messagesRoutes(store));
   v1.use('/lists', listsRoutes(store));
   v1.use('/segments', segmentsRoutes(store, segments));
   v1.use('/scoring', scoringRoutes(scoring));
+  // Channel nodes running inside n8n ask this gate; the public URL is known once the server listens.
+  const publicUrl = () => options.publicUrl?.() || 'http://127.0.0.1:3000';
+  v1.use('/send-gate', sendGateRoutes(store, new SendGate({ db: store.db, secret, get publicUrl() { return publicUrl(); } })));
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `No route ${req.method} ${req.path}`)));

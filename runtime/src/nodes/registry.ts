@@ -14,7 +14,7 @@ export interface RegisteredNode {
 }
 
 /** The first-party packages every runtime loads. */
-export const BUILTIN_NODE_PACKAGES = ['@campaignos/n8n-nodes-triggers', '@campaignos/n8n-nodes-email'];
+export const BUILTIN_NODE_PACKAGES = ['@campaignos/n8n-nodes-triggers', '@campaignos/n8n-nodes-email', '@campaignos/n8n-nodes-webpush', '@campaignos/n8n-nodes-segments', '@campaignos/n8n-nodes-scoring', '@campaignos/n8n-nodes-sms', '@campaignos/n8n-nodes-telegram'];
 
 export class NodeLoadError extends Error {
   readonly code = 'NODE_PACKAGE_INCOMPATIBLE';

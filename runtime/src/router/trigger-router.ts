@@ -42,6 +42,8 @@ export interface TriggerRouterOptions {
   startConcurrency?: number;
   /** How often to look at the outbox when no notification arrives. */
   pollIntervalMs?: number;
+  /** Webhook subscriptions: queued in the routing transaction, delivered outside it (webhook-dispatch.ts). */
+  webhooks?: { enqueue(eventIds: string[], tx: Knex.Transaction): Promise<void>; wake(): void };
 }
 
 /**
@@ -101,11 +103,19 @@ export class TriggerRouter {
           contacts,
         }, tx);
       }
+      // The audience update has just recorded segment entries and score crossings: their system
+      // events are committed (segments) or in this transaction (scores). Route them now rather
+      // than on a later pass behind whatever backlog the outbox holds; they are what triggers
+      // "entered segment" journeys, the latency users see.
+      const followUps = this.options.audience ? await claimSystemEvents(tx, rows.map((r) => r.outbox_id), this.options.batchSize ?? 500) : [];
+      rows.push(...followUps);
+      events.push(...followUps.filter((r): r is OutboxRow & { id: string } => r.id !== null));
       const versions = await store.workflows.activeTriggers(events.map((e) => ({ workspaceId: e.workspace_id, eventName: e.name })));
       const starts = events.flatMap((event) =>
         versions.filter((v) => v.workspaceId === event.workspace_id && v.triggerEvent === event.name && contains(event.properties, v.triggerFilter)).map((version) => ({ event, version })),
       );
       await mapLimit(starts, this.options.startConcurrency ?? 64, ({ event, version }) => this.enrol(event, version));
+      await this.options.webhooks?.enqueue(events.map((e) => e.id), tx);
       await tx('outbox').whereIn('id', rows.map((r) => r.outbox_id)).delete();
       this.stats.routedEvents += events.length;
       return rows.length;
@@ -171,6 +181,7 @@ export class TriggerRouter {
       this.notified = false;
       try {
         routed = await this.drainOnce();
+        if (routed > 0) this.options.webhooks?.wake();
       } catch (error) {
         logger.error('routing failed; will retry', { error: (error as Error).message });
         await delay(1000);
@@ -200,6 +211,24 @@ interface OutboxRow {
   name: string;
   properties: Record<string, unknown>;
   occurred_at: Date;
+}
+
+/**
+ * Outbox rows of system events (`$segment_entered`, `$score_crossed`, ...) not claimed yet. The
+ * outbox is drained continuously, so it is short and the join stays cheap.
+ */
+async function claimSystemEvents(tx: Knex.Transaction, claimed: string[], limit: number): Promise<OutboxRow[]> {
+  const result = await tx.raw(
+    `SELECT o.id AS outbox_id, o.kind, o.workspace_id AS outbox_workspace_id, o.contact_id AS changed_contact_id,
+            e.id, e.workspace_id, e.contact_id, e.name, e.properties, e.occurred_at
+       FROM outbox o JOIN events e ON e.id = o.event_id
+      WHERE o.kind = 'event' AND e.name LIKE '$%' AND o.id <> ALL(?::bigint[])
+      ORDER BY o.id
+      LIMIT ?
+        FOR UPDATE OF o SKIP LOCKED`,
+    [claimed, limit],
+  );
+  return result.rows as OutboxRow[];
 }
 
 /** JSON containment, as PostgreSQL's `@>`: every key of `filter` is in `value` with an equal value. */

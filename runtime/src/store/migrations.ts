@@ -315,6 +315,84 @@ migrations['0005_contact_addresses'] = {
   },
 };
 
+// Delivery reports from providers (an SMS provider's status callbacks). One row per report, not
+// a column on messages: a report may arrive before the send gate commits the message row, and
+// out of order; the current status is derived from the reports (see send-gate/delivery-status).
+migrations['0006_message_delivery_status'] = {
+  async up(db: Knex) {
+    await db.schema.createTable('message_delivery_reports', (t) => {
+      t.bigIncrements('id');
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.uuid('message_id').notNullable();
+      t.text('status').notNullable();
+      t.text('provider_message_id');
+      t.text('error_code');
+      t.timestamp('received_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.index(['message_id', 'received_at']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('message_delivery_reports');
+  },
+};
+
+// A manual score change (the "update score" node, the API) may carry an idempotency key: a
+// retried journey step or a re-sent request then finds its ledger entry instead of adding twice.
+migrations['0008_score_ledger_idempotency'] = {
+  async up(db: Knex) {
+    await db.schema.alterTable('score_ledger', (t) => {
+      t.text('idempotency_key');
+    });
+    await db.raw('CREATE UNIQUE INDEX score_ledger_idempotency ON score_ledger (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL');
+  },
+  async down(db: Knex) {
+    await db.raw('DROP INDEX IF EXISTS score_ledger_idempotency');
+    await db.schema.alterTable('score_ledger', (t) => {
+      t.dropColumn('idempotency_key');
+    });
+  },
+};
+
+// Webhook subscriptions: an n8n trigger (or any receiver) asks to be POSTed every committed
+// event with a name whose properties contain a filter, as the trigger router matches workflows.
+// The signing secret is encrypted like credentials (it must be readable to sign). Deliveries are
+// a queue the router fills in its routing transaction and drains outside it, so a slow or dead
+// receiver never holds up journey starts; one row per (subscription, event) keeps a re-routed
+// event from being queued twice.
+migrations['0007_webhook_subscriptions'] = {
+  async up(db: Knex) {
+    await db.schema.createTable('webhook_subscriptions', (t) => {
+      t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.text('url').notNullable();
+      t.text('event').notNullable();
+      t.jsonb('properties').notNullable().defaultTo('{}');
+      t.text('secret_encrypted').notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.index(['workspace_id', 'event']);
+    });
+    await db.schema.createTable('webhook_deliveries', (t) => {
+      t.bigIncrements('id');
+      t.uuid('subscription_id').notNullable().references('webhook_subscriptions.id').onDelete('CASCADE');
+      // An erased contact takes its events, and their pending deliveries, with it.
+      t.uuid('event_id').notNullable().references('events.id').onDelete('CASCADE');
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.timestamp('next_attempt_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.text('last_error');
+      t.timestamp('given_up_at', { useTz: true });
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.unique(['subscription_id', 'event_id']);
+    });
+    await db.raw('CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE given_up_at IS NULL');
+    await db.raw('CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)');
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('webhook_deliveries');
+    await db.schema.dropTableIfExists('webhook_subscriptions');
+  },
+};
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 import type { NodeContext, NodeOutput } from '@campaignos/sdk';
 
 /**
@@ -14,3 +14,9 @@ export async function passEnrolmentThrough(ctx: NodeContext): Promise<NodeOutput
 export function allowReentryProperty(byDefault: boolean, description: string): INodeProperties {
   return { displayName: 'Allow Re-Entry', name: 'allowReentry', type: 'boolean', default: byDefault, description };
 }
+
+/**
+ * Inside n8n every CampaignOS trigger talks to a runtime: event triggers register a webhook
+ * subscription, the schedule trigger reads segment members. The runtime itself ignores it.
+ */
+export const campaignApiCredentials: INodeCredentialDescription[] = [{ name: 'campaignOsApi', required: true }];

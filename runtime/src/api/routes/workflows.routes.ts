@@ -1,11 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { parseWorkflowJson, validateWorkflow, type N8nNode, type N8nWorkflow } from '../../flow/index.js';
 import type { NodeRegistry } from '../../nodes/registry.js';
+import { ScheduleSpecError, type WorkflowSchedules } from '../../schedules/workflow-schedules.js';
 import type { Store } from '../../store/index.js';
 import { ApiError } from '../errors.js';
 
-export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
+export function workflowsRoutes(store: Store, registry: NodeRegistry, schedules?: WorkflowSchedules): Router {
   const router = Router();
+
+  /**
+   * After a workflow's active state or version changed: its Temporal Schedule follows. A
+   * schedule Temporal refuses leaves the workflow inactive, with a 400 saying why.
+   */
+  const syncSchedule = async (workspaceId: string, workflowId: string) => {
+    if (!schedules) return;
+    try {
+      await schedules.sync(workspaceId, workflowId);
+    } catch (error) {
+      if (!(error instanceof ScheduleSpecError)) throw error;
+      await store.workflows.setActive(workspaceId, workflowId, false);
+      throw new ApiError(400, 'WORKFLOW_INVALID', `${error.message}; the workflow was left inactive`);
+    }
+  };
 
   /** Validates a workflow JSON for this workspace; throws a 400 listing every problem. */
   const check = async (workspaceId: string, body: unknown) => {
@@ -28,6 +45,7 @@ export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
     const { workflow, plan, subscription } = await check(req.workspaceId, req.body);
     const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, ...subscription });
     const summary = wantsActive(req.query, workflow) ? await store.workflows.setActive(req.workspaceId, saved!.workflow.id, true) : saved!.workflow;
+    if (summary?.active) await syncSchedule(req.workspaceId, saved!.workflow.id);
     res.status(201).json({ workflow: summary, version: { id: saved!.version.id, version: saved!.version.version, triggerEvent: subscription.triggerEvent, triggerFilter: subscription.triggerFilter } });
   });
 
@@ -35,6 +53,7 @@ export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
     const { workflow, plan, subscription } = await check(req.workspaceId, req.body);
     const saved = await store.workflows.addVersion(req.workspaceId, { name: workflow.name, definition: workflow, plan, ...subscription }, req.params.id);
     if (!saved) throw new ApiError(404, 'NOT_FOUND', `No workflow ${req.params.id} in this workspace`);
+    if (saved.workflow.active) await syncSchedule(req.workspaceId, saved.workflow.id);
     res.json({ workflow: saved.workflow, version: { id: saved.version.id, version: saved.version.version, triggerEvent: subscription.triggerEvent, triggerFilter: subscription.triggerFilter } });
   });
 
@@ -52,7 +71,9 @@ export function workflowsRoutes(store: Store, registry: NodeRegistry): Router {
     router.post(`/:id/${action}`, async (req, res) => {
       const workflow = await store.workflows.get(req.workspaceId, req.params.id);
       if (!workflow) throw new ApiError(404, 'NOT_FOUND', `No workflow ${req.params.id} in this workspace`);
-      res.json({ workflow: await store.workflows.setActive(req.workspaceId, workflow.id, active) });
+      const updated = await store.workflows.setActive(req.workspaceId, workflow.id, active);
+      await syncSchedule(req.workspaceId, workflow.id);
+      res.json({ workflow: updated });
     });
   }
 
@@ -77,13 +98,20 @@ function subscribe(registry: NodeRegistry, trigger: N8nNode, problems: string[])
     problems.push(`"${trigger.name}": ${result}`);
     return undefined;
   }
-  return { triggerEvent: result.event, triggerFilter: result.properties ?? {}, allowReentry: result.allowReentry === true };
+  // A schedule's ticks are events only this version listens to: its filter is a fresh key the
+  // tick copies into each event's properties.
+  const triggerFilter = result.schedule ? { scheduleId: randomUUID() } : (result.properties ?? {});
+  return { triggerEvent: result.event, triggerFilter, allowReentry: result.allowReentry === true };
 }
+
+const CAMPAIGN_API_CREDENTIAL = 'campaignOsApi';
 
 async function credentialProblems(store: Store, workspaceId: string, workflow: N8nWorkflow): Promise<string[]> {
   const problems: string[] = [];
   for (const node of workflow.nodes) {
     for (const [type, ref] of Object.entries(node.credentials ?? {})) {
+      // How a node reaches CampaignOS from inside n8n; the runtime serves it in process.
+      if (type === CAMPAIGN_API_CREDENTIAL) continue;
       const found = await store.credentials.find(workspaceId, ref);
       if (!found) problems.push(`"${node.name}": credentials "${ref.name}" (${type}) do not exist in this workspace; create them with POST /v1/credentials`);
       else if (found.type !== type) problems.push(`"${node.name}": credentials "${ref.name}" are of type ${found.type}, the node needs ${type}`);

@@ -61,6 +61,7 @@ export async function postToWebhook(ctx: NodeContext, webhookUrl: string, messag
     const wait = Number.isFinite(retryAfter) && retryAfter >= 0 ? ` and asked to retry after ${retryAfter} s` : '';
     throw new NodeError('RATE_LIMITED', `Slack rate-limited the webhook (429)${wait}`, {
       description: Number.isFinite(retryAfter) ? `Retry-After: ${retryAfter}` : undefined,
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 && { retryAfterMs: retryAfter * 1000 }),
     });
   }
   if (response.status >= 500) throw new NodeError('PROVIDER_UNAVAILABLE', `Slack answered ${response.status}${said}`);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IWebhookFunctions } from 'n8n-workflow';
@@ -7,7 +8,7 @@ import { EventTrigger } from './EventTrigger.node.js';
 
 const enrolment = {
   event: { id: 'evt-1', name: 'signup', properties: { plan: 'pro' }, timestamp: '2025-01-01T10:00:00.000Z' },
-  contact: { id: 'c-1', externalId: 'u-1', email: 'ada@example.com', attributes: { firstName: 'Ada' }, timeZone: 'Europe/Paris' },
+  contact: { id: 'c-1', externalId: 'u-1', email: 'ada@example.com', phone: null, attributes: { firstName: 'Ada' }, timeZone: 'Europe/Paris' },
 };
 
 describe('EventTrigger', () => {
@@ -51,17 +52,61 @@ describe('EventTrigger', () => {
   it('fills optional fields of a sparse event body', () => {
     const webhook = EventTrigger.campaignos.definition.webhook!;
     const [item] = webhook({ event: { name: 'signup' }, contact: { id: 'c-2' } }, () => 'signup') ?? [];
-    assert.deepEqual(item?.json.contact, { id: 'c-2', externalId: null, email: null, attributes: {}, timeZone: null });
+    assert.deepEqual(item?.json.contact, { id: 'c-2', externalId: null, email: null, phone: null, attributes: {}, timeZone: null });
     assert.deepEqual((item?.json.event as { properties: unknown }).properties, {});
   });
 
-  it('answers n8n webhook calls through the generated class', async () => {
+  it("reads the runtime's occurredAt as the item's timestamp", () => {
+    const webhook = EventTrigger.campaignos.definition.webhook!;
+    const [item] = webhook({ event: { id: 'e', name: 'signup', occurredAt: '2025-02-03T04:05:06.000Z' }, contact: { id: 'c' } }, () => 'signup') ?? [];
+    assert.equal((item?.json.event as { timestamp: string }).timestamp, '2025-02-03T04:05:06.000Z');
+  });
+
+  it('answers signed n8n webhook calls through the generated class and refuses the rest', async () => {
     const node = new EventTrigger();
-    const fns = (body: unknown) =>
-      ({ getBodyData: () => body, getNodeParameter: (name: string) => ({ event: 'signup' })[name] }) as unknown as IWebhookFunctions;
-    const hit = await node.webhook!.call(fns(enrolment));
+    const secret = 'whsec_test';
+    const call = (body: unknown, signature: string | undefined, staticSecret: string | null = secret) => {
+      const raw = Buffer.from(JSON.stringify(body));
+      const response = { code: 0, body: undefined as unknown };
+      const fns = {
+        getBodyData: () => body,
+        getNodeParameter: (name: string) => ({ event: 'signup' })[name],
+        getWorkflowStaticData: () => (staticSecret === null ? {} : { subscriptionId: 'sub-1', secret: staticSecret }),
+        getRequestObject: () => ({ rawBody: raw, header: (name: string) => (name.toLowerCase() === 'x-campaignos-signature' ? signature : undefined) }),
+        getResponseObject: () => ({
+          status(code: number) {
+            response.code = code;
+            return this;
+          },
+          json(value: unknown) {
+            response.body = value;
+            return this;
+          },
+        }),
+      } as unknown as IWebhookFunctions;
+      return { run: () => node.webhook!.call(fns), response, raw };
+    };
+    const sign = (body: unknown) => `sha256=${createHmac('sha256', secret).update(JSON.stringify(body)).digest('hex')}`;
+
+    const hit = await call(enrolment, sign(enrolment)).run();
     assert.deepEqual(hit.workflowData, [[{ json: enrolment }]]);
-    const miss = await node.webhook!.call(fns({ ...enrolment, event: { ...enrolment.event, name: 'other' } }));
-    assert.equal(miss.workflowData, undefined);
+
+    const other = { ...enrolment, event: { ...enrolment.event, name: 'other' } };
+    const miss = await call(other, sign(other)).run();
+    assert.equal(miss.workflowData, undefined, 'a signed call for another event starts nothing');
+
+    for (const [what, signature, staticSecret] of [
+      ['unsigned', undefined, secret],
+      ['signed with another secret', `sha256=${createHmac('sha256', 'other').update(JSON.stringify(enrolment)).digest('hex')}`, secret],
+      ['signed over another body', sign({ ...enrolment, contact: { id: 'c-evil' } }), secret],
+      ['malformed', 'sha256=zz', secret],
+      ['received before any subscription exists', sign(enrolment), null],
+    ] as const) {
+      const refused = call(enrolment, signature, staticSecret);
+      const result = await refused.run();
+      assert.equal(result.workflowData, undefined, what);
+      assert.equal(result.noWebhookResponse, true, what);
+      assert.equal(refused.response.code, 401, what);
+    }
   });
 });

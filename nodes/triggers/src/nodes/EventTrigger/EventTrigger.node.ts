@@ -1,6 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { defineNode } from '@campaignos/sdk';
-import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
+import { allowReentryProperty, campaignApiCredentials, passEnrolmentThrough } from '../enrolment.js';
 
 /**
  * The enrolment item both hosts hand to the journey: the event that started it and the contact
@@ -12,6 +12,7 @@ export interface CampaignEventItem {
     id: string;
     externalId: string | null;
     email: string | null;
+    phone: string | null;
     attributes: Record<string, unknown>;
     timeZone: string | null;
   };
@@ -20,7 +21,7 @@ export interface CampaignEventItem {
 /**
  * Starts a journey when a contact does something (`signup`, `order_placed`, ...). The runtime
  * routes matching events from its outbox and gives `execute` the enrolment item; inside n8n the
- * CampaignOS runtime (or anything else) POSTs the same shape to the node's webhook.
+ * node registers a webhook subscription with the runtime, which POSTs the same shape, signed.
  */
 export const EventTrigger = defineNode({
   group: 'trigger',
@@ -43,6 +44,7 @@ export const EventTrigger = defineNode({
     defaults: { name: 'CampaignOS Event Trigger' },
     inputs: [],
     outputs: [NodeConnectionTypes.Main],
+    credentials: campaignApiCredentials,
     webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'campaignos-event' }],
     properties: [
       {
@@ -67,7 +69,10 @@ export const EventTrigger = defineNode({
   },
 });
 
-/** Checks a webhook body once at the edge; anything that is not a CampaignOS event is ignored. */
+/**
+ * Checks a webhook body once at the edge; anything that is not a CampaignOS event is ignored.
+ * The runtime sends `event.occurredAt`; items carry it as `event.timestamp`, as journeys see it.
+ */
 export function parseCampaignEvent(body: unknown): CampaignEventItem | null {
   if (!isRecord(body) || !isRecord(body.event) || !isRecord(body.contact)) return null;
   const { event, contact } = body;
@@ -78,12 +83,13 @@ export function parseCampaignEvent(body: unknown): CampaignEventItem | null {
       id: typeof event.id === 'string' ? event.id : '',
       name: event.name,
       properties: isRecord(event.properties) ? event.properties : {},
-      timestamp: typeof event.timestamp === 'string' ? event.timestamp : new Date().toISOString(),
+      timestamp: typeof event.timestamp === 'string' ? event.timestamp : typeof event.occurredAt === 'string' ? event.occurredAt : new Date().toISOString(),
     },
     contact: {
       id: contact.id,
       externalId: typeof contact.externalId === 'string' ? contact.externalId : null,
       email: typeof contact.email === 'string' ? contact.email : null,
+      phone: typeof contact.phone === 'string' ? contact.phone : null,
       attributes: isRecord(contact.attributes) ? contact.attributes : {},
       timeZone: typeof contact.timeZone === 'string' ? contact.timeZone : null,
     },

@@ -1,6 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { defineNode } from '@campaignos/sdk';
-import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
+import { allowReentryProperty, campaignApiCredentials, passEnrolmentThrough } from '../enrolment.js';
 import { parseCampaignEvent } from '../EventTrigger/EventTrigger.node.js';
 
 /**
@@ -30,6 +30,7 @@ export const ScoreTrigger = defineNode({
     defaults: { name: 'CampaignOS Score Trigger' },
     inputs: [],
     outputs: [NodeConnectionTypes.Main],
+    credentials: campaignApiCredentials,
     webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'campaignos-score' }],
     properties: [
       {

@@ -1,6 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { defineNode } from '@campaignos/sdk';
-import { allowReentryProperty, passEnrolmentThrough } from '../enrolment.js';
+import { allowReentryProperty, campaignApiCredentials, passEnrolmentThrough } from '../enrolment.js';
 import { parseCampaignEvent } from '../EventTrigger/EventTrigger.node.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,6 +36,7 @@ export const SegmentTrigger = defineNode({
     defaults: { name: 'CampaignOS Segment Trigger' },
     inputs: [],
     outputs: [NodeConnectionTypes.Main],
+    credentials: campaignApiCredentials,
     webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'campaignos-segment' }],
     properties: [
       {
