@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import type { AudienceUpdater, ContactChange, RoutedEvent } from './router/trigger-router.js';
-import { isEventWhen, type ScoringEngine } from './scoring/index.js';
+import type { ScoringEngine } from './scoring/index.js';
 import type { SegmentEngine } from './segments/index.js';
 
 /**
@@ -22,22 +22,16 @@ export class Audience implements AudienceUpdater {
       return w;
     };
 
-    // Most events match no scoring rule: find the scored event names once per batch and
-    // workspace instead of asking the scoring engine for every event.
-    const scoredNames = new Map<string, Set<string>>();
-    for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
-      const rules = await scoring.listRules(workspaceId);
-      scoredNames.set(workspaceId, new Set(rules.filter((r) => r.active && isEventWhen(r.when)).map((r) => (r.when as { event: string }).event)));
-    }
     for (const event of events) {
       const w = of(event.workspaceId);
       w.contactIds.add(event.contactId);
       w.eventNames.add(event.name);
-      if (!scoredNames.get(event.workspaceId)?.has(event.name)) continue;
-      // Scored in the routing transaction: a batch routed again after a crash was either
-      // scored and deleted together, or neither.
-      const change = await scoring.applyEvent(event.workspaceId, event.contactId, event, { tx });
-      if (change && change.delta !== 0) w.scored.add(event.contactId);
+    }
+    // Scored in the routing transaction, one batch per workspace: a batch routed again after a
+    // crash was either scored and deleted together, or neither.
+    for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
+      const changes = await scoring.applyEvents(workspaceId, events.filter((e) => e.workspaceId === workspaceId), { tx });
+      for (const change of changes) if (change.delta !== 0) of(workspaceId).scored.add(change.contactId);
     }
     for (const c of contacts) {
       const w = of(c.workspaceId);

@@ -247,6 +247,26 @@ describe('scores against an independent computation', () => {
         engineSweepCrossings += (await scoring.sweep(ws)).crossings;
         modelSweepCrossings += model.sweep(nowMs);
         assert.equal(engineSweepCrossings, modelSweepCrossings, `step ${step} sweep`);
+      } else if (roll < 0.3) {
+        // A routed batch: several events, some for the same contact, scored in one call. The
+        // model applies them one by one; per contact the batch must end the same way.
+        const batch = Array.from({ length: 2 + Math.floor(next() * 6) }, () => ({ contactId: pick(people.slice(0, 3)), ...pick(kinds)() }));
+        const changes = await scoring.applyEvents(ws, batch.map((e) => ({ ...event(e.name, e.properties), contactId: e.contactId })));
+        const expected = new Map<string, { before: number; after: number; crossings: ScoreCrossing[] }>();
+        for (const e of batch) {
+          const one = model.applyEvent(e.contactId, e.name, e.properties, nowMs);
+          if (!one) continue;
+          const soFar = expected.get(e.contactId);
+          expected.set(e.contactId, { before: soFar?.before ?? one.before, after: one.after, crossings: [...(soFar?.crossings ?? []), ...one.crossings] });
+        }
+        assert.deepEqual(changes.map((c) => c.contactId).sort(), [...expected.keys()].sort(), `step ${step}: scored contacts of the batch`);
+        for (const change of changes) {
+          const want = expected.get(change.contactId)!;
+          close(change.before, want.before, `step ${step} batch before`);
+          close(change.after, want.after, `step ${step} batch after`);
+          assert.deepEqual(change.crossings, want.crossings, `step ${step} batch crossings`);
+          if (change.delta === 0) fullyCapped++;
+        }
       } else {
         const e = pick(kinds)();
         const change = await scoring.applyEvent(ws, contactId, { ...event(e.name, e.properties) });

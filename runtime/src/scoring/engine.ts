@@ -282,41 +282,73 @@ export class ScoringEngine {
    * (or the contact is gone); a change with delta 0 when every matching rule is at its cap.
    */
   async applyEvent(workspaceId: string, contactId: string, event: ScoredEvent, opts: ScoringCallOptions = {}): Promise<ScoreChange | null> {
+    const [change] = await this.applyEvents(workspaceId, [{ ...event, contactId }], opts);
+    return change ?? null;
+  }
+
+  /**
+   * `applyEvent` for a batch of events (the router's), in a fixed number of statements per batch
+   * rather than per event: rules are read once, caps summed once, and every scored contact is
+   * locked, charged and updated together. Events of one contact apply in order, thresholds
+   * checked after each. Returns one change per contact some rule matched.
+   */
+  async applyEvents(workspaceId: string, events: Array<ScoredEvent & { contactId: string }>, opts: ScoringCallOptions = {}): Promise<ScoreChange[]> {
+    if (events.length === 0) return [];
+    const names = [...new Set(events.map((e) => e.name))];
     const rows = await (opts.tx ?? this.db)<RuleRow>('scoring_rules')
       .where({ workspace_id: workspaceId, active: true })
-      .whereRaw(`"when"->>'event' = ?`, [event.name])
+      .whereRaw(`"when"->>'event' = ANY(?::text[])`, [names])
       .orderBy([{ column: 'created_at' }, { column: 'name' }]);
-    const rules = rows.filter((r) => isEventWhen(r.when) && matchesEventFilters((r.when as EventRuleWhen).where, event.properties));
-    if (rules.length === 0) return null;
+    const eventRules = rows.filter((r) => isEventWhen(r.when));
+    const byContact = new Map<string, Array<{ event: ScoredEvent; rules: RuleRow[] }>>();
+    for (const event of events) {
+      if (!UUID.test(event.contactId)) continue;
+      const rules = eventRules.filter((r) => (r.when as EventRuleWhen).event === event.name && matchesEventFilters((r.when as EventRuleWhen).where, event.properties));
+      if (rules.length === 0) continue;
+      const list = byContact.get(event.contactId) ?? [];
+      list.push({ event, rules });
+      byContact.set(event.contactId, list);
+    }
+    if (byContact.size === 0) return [];
     const now = this.clock();
+    const contactIds = [...byContact.keys()];
     return this.transaction(opts, async (tx) =>
-      this.change(tx, workspaceId, contactId, now, async () => {
-        const capped = rules.filter((r) => r.cap_points !== null && r.cap_period_days !== null);
-        const used = new Map<string, number>();
-        if (capped.length > 0) {
-          // Rolling window (now - period, now]: once old awards age out, the cap opens again.
-          const result = await tx.raw(
-            `SELECT k.rule_id, coalesce(sum(l.delta), 0)::double precision AS used
-               FROM unnest(?::uuid[], ?::double precision[]) AS k(rule_id, days)
-               LEFT JOIN score_ledger l ON l.rule_id = k.rule_id AND l.contact_id = ?
-                    AND l.at > ?::timestamptz - make_interval(secs => k.days * 86400)
-              GROUP BY k.rule_id`,
-            [capped.map((r) => r.id), capped.map((r) => r.cap_period_days), contactId, now.toISOString()] as never,
-          );
-          for (const row of result.rows as Array<{ rule_id: string; used: number }>) used.set(row.rule_id, row.used);
-        }
-        return rules.flatMap((rule): LedgerEntryInput[] => {
-          let delta = rule.points;
-          let note = '';
-          if (rule.cap_points !== null && rule.cap_period_days !== null) {
-            delta = capDelta(rule.points, rule.cap_points, used.get(rule.id) ?? 0);
-            if (delta === 0) return [];
-            if (delta !== rule.points) note = ` (capped at ${rule.cap_points} per ${rule.cap_period_days} days)`;
-          }
-          return [{ delta, source: 'rule', ruleId: rule.id, reason: `${rule.name}: ${event.name}${note}` }];
-        });
+      this.changeMany(tx, workspaceId, contactIds, now, async (contactId) => {
+        const scored = byContact.get(contactId)!;
+        const used = await this.capUsage(tx, scored.flatMap((s) => s.rules), contactId, now);
+        return scored.map(({ event, rules }) =>
+          rules.flatMap((rule): LedgerEntryInput[] => {
+            let delta = rule.points;
+            let note = '';
+            if (rule.cap_points !== null && rule.cap_period_days !== null) {
+              delta = capDelta(rule.points, rule.cap_points, used.get(rule.id) ?? 0);
+              if (delta === 0) return [];
+              used.set(rule.id, (used.get(rule.id) ?? 0) + delta);
+              if (delta !== rule.points) note = ` (capped at ${rule.cap_points} per ${rule.cap_period_days} days)`;
+            }
+            return [{ delta, source: 'rule', ruleId: rule.id, reason: `${rule.name}: ${event.name}${note}` }];
+          }),
+        );
       }),
     );
+  }
+
+  /** What each capped rule awarded the contact in its rolling window (now - period, now]. */
+  private async capUsage(tx: Knex.Transaction, rules: RuleRow[], contactId: string, now: Date): Promise<Map<string, number>> {
+    const capped = [...new Map(rules.filter((r) => r.cap_points !== null && r.cap_period_days !== null).map((r) => [r.id, r])).values()];
+    const used = new Map<string, number>();
+    if (capped.length === 0) return used;
+    // Once old awards age out of the window, the cap opens again.
+    const result = await tx.raw(
+      `SELECT k.rule_id, coalesce(sum(l.delta), 0)::double precision AS used
+         FROM unnest(?::uuid[], ?::double precision[]) AS k(rule_id, days)
+         LEFT JOIN score_ledger l ON l.rule_id = k.rule_id AND l.contact_id = ?
+              AND l.at > ?::timestamptz - make_interval(secs => k.days * 86400)
+        GROUP BY k.rule_id`,
+      [capped.map((r) => r.id), capped.map((r) => r.cap_period_days), contactId, now.toISOString()] as never,
+    );
+    for (const row of result.rows as Array<{ rule_id: string; used: number }>) used.set(row.rule_id, row.used);
+    return used;
   }
 
   /**
@@ -536,10 +568,10 @@ export class ScoringEngine {
   // ---- internals --------------------------------------------------------------------------
 
   /**
-   * The one path every change takes: lock (creating if needed) the contact's score row, decay it
-   * to now, emit the crossings decay produced, apply the entries `plan` returns (computed under the
-   * lock), write the ledger, store the new score and emit the crossings the change produced.
-   * Returns null when the workspace has no such contact.
+   * One contact's score change, under its lock: decay the stored score to now, emit the
+   * crossings decay produced, apply the entries `plan` returns (computed under the lock), write
+   * the ledger, store the new score and emit the crossings the change produced. Returns null
+   * when the workspace has no such contact.
    */
   private async change(
     tx: Knex.Transaction,
@@ -549,73 +581,113 @@ export class ScoringEngine {
     plan: (state: { before: number; halfLifeDays: number | null }) => LedgerEntryInput[] | Promise<LedgerEntryInput[]>,
   ): Promise<ScoreChange | null> {
     if (!UUID.test(contactId)) return null;
+    const [change] = await this.changeMany(tx, workspaceId, [contactId], now, async (_id, state) => [await plan(state)]);
+    return change ?? null;
+  }
+
+  /**
+   * `change` for many contacts in a fixed number of statements. `plan` is called per contact,
+   * under the lock, and returns its entries in steps (one per event): thresholds are checked
+   * after each step, so two events that cross a threshold up and back down emit both crossings.
+   * Contacts are locked in id order, so concurrent callers never deadlock.
+   */
+  private async changeMany(
+    tx: Knex.Transaction,
+    workspaceId: string,
+    contactIds: string[],
+    now: Date,
+    plan: (contactId: string, state: { before: number; halfLifeDays: number | null }) => Promise<LedgerEntryInput[][]>,
+  ): Promise<ScoreChange[]> {
+    const ids = [...new Set(contactIds.filter((id) => UUID.test(id)))].sort();
+    if (ids.length === 0) return [];
     // A new row starts at 0, already "above" any threshold at or below 0 (no crossing for that).
     await tx.raw(
       `INSERT INTO contact_scores (contact_id, workspace_id, value, as_of, above)
        SELECT c.id, c.workspace_id, 0, ?,
               coalesce((SELECT ARRAY(SELECT DISTINCT t FROM unnest(ss.thresholds) t WHERE t <= 0 ORDER BY t) FROM scoring_settings ss WHERE ss.workspace_id = c.workspace_id), '{}')
-         FROM contacts c WHERE c.id = ? AND c.workspace_id = ?
+         FROM contacts c WHERE c.id = ANY(?::uuid[]) AND c.workspace_id = ?
+        ORDER BY c.id
        ON CONFLICT (contact_id) DO NOTHING`,
-      [now.toISOString(), contactId, workspaceId],
+      [now.toISOString(), ids, workspaceId],
     );
     // Settings are read after the lock: a concurrent half-life change has then committed its rebase too.
     const locked = await tx.raw(
-      `SELECT cs.value, cs.as_of, cs.above, ss.half_life_days, ss.thresholds
+      `SELECT cs.contact_id, cs.value, cs.as_of, cs.above, ss.half_life_days, ss.thresholds
          FROM contact_scores cs LEFT JOIN scoring_settings ss ON ss.workspace_id = cs.workspace_id
-        WHERE cs.contact_id = ? AND cs.workspace_id = ?
+        WHERE cs.contact_id = ANY(?::uuid[]) AND cs.workspace_id = ?
+        ORDER BY cs.contact_id
           FOR UPDATE OF cs`,
-      [contactId, workspaceId],
+      [ids, workspaceId],
     );
-    const row = locked.rows[0] as ScoreRow | undefined;
-    if (!row) return null;
-    const halfLifeDays = row.half_life_days ?? null;
-    const thresholds = normaliseThresholds(row.thresholds ?? []);
-    const before = decayedScore(row.value, row.as_of, now, halfLifeDays);
-    const decayed = crossThresholds(before, row.above, thresholds);
 
-    const entries = (await plan({ before, halfLifeDays })).filter((e) => Number.isFinite(e.delta));
-    let after = before;
-    const ledger = entries.map((entry) => {
-      after += entry.delta;
-      return {
-        workspace_id: workspaceId,
-        contact_id: contactId,
-        delta: entry.delta,
-        score_after: after,
-        source: entry.source,
-        rule_id: entry.ruleId,
-        reason: entry.reason,
-        at: now,
-        ...(entry.idempotencyKey && { idempotency_key: entry.idempotencyKey }),
-      };
-    });
-    const changed = crossThresholds(after, decayed.above, thresholds);
-    const crossings = [...decayed.crossings.map((c) => ({ ...c, score: before })), ...changed.crossings.map((c) => ({ ...c, score: after }))];
-
-    if (ledger.length > 0) await tx('score_ledger').insert(ledger);
-    if (ledger.length > 0 || crossings.length > 0 || !sameNumbers(row.above, changed.above)) {
-      await tx('contact_scores').where({ contact_id: contactId }).update({ value: after, as_of: now, above: changed.above });
+    const ledger: Array<Record<string, unknown>> = [];
+    const updates: Array<{ contact_id: string; value: number; above: number[] }> = [];
+    const crossed: Array<Record<string, unknown>> = [];
+    const changes: ScoreChange[] = [];
+    for (const row of locked.rows as Array<ScoreRow & { contact_id: string }>) {
+      const contactId = row.contact_id;
+      const halfLifeDays = row.half_life_days ?? null;
+      const thresholds = normaliseThresholds(row.thresholds ?? []);
+      const before = decayedScore(row.value, row.as_of, now, halfLifeDays);
+      const decayed = crossThresholds(before, row.above, thresholds);
+      const crossings = decayed.crossings.map((c) => ({ ...c, score: before }));
+      let above = decayed.above;
+      let after = before;
+      let entries = 0;
+      for (const step of await plan(contactId, { before, halfLifeDays })) {
+        const valid = step.filter((e) => Number.isFinite(e.delta));
+        if (valid.length === 0) continue;
+        for (const entry of valid) {
+          after += entry.delta;
+          entries++;
+          ledger.push({
+            workspace_id: workspaceId,
+            contact_id: contactId,
+            delta: entry.delta,
+            score_after: after,
+            source: entry.source,
+            rule_id: entry.ruleId,
+            reason: entry.reason,
+            at: now,
+            ...(entry.idempotencyKey && { idempotency_key: entry.idempotencyKey }),
+          });
+        }
+        const changed = crossThresholds(after, above, thresholds);
+        above = changed.above;
+        crossings.push(...changed.crossings.map((c) => ({ ...c, score: after })));
+      }
+      if (entries > 0 || crossings.length > 0 || !sameNumbers(row.above, above)) updates.push({ contact_id: contactId, value: after, above });
+      for (const c of crossings) {
+        crossed.push({
+          id: randomUUID(),
+          workspace_id: workspaceId,
+          contact_id: contactId,
+          name: SCORE_CROSSED_EVENT,
+          properties: JSON.stringify({ threshold: c.threshold, direction: c.direction, score: c.score }),
+          occurred_at: now,
+        });
+      }
+      changes.push({ contactId, before, after, delta: after - before, crossings: crossings.map(({ threshold, direction }) => ({ threshold, direction })) });
     }
-    if (crossings.length > 0) {
-      const events = crossings.map((c) => ({
-        id: randomUUID(),
-        workspace_id: workspaceId,
-        contact_id: contactId,
-        name: SCORE_CROSSED_EVENT,
-        properties: JSON.stringify({ threshold: c.threshold, direction: c.direction, score: c.score }),
-        occurred_at: now,
-      }));
-      await tx('events').insert(events);
-      await tx('outbox').insert(events.map((e) => ({ workspace_id: workspaceId, event_id: e.id, kind: 'event' })));
+
+    // Chunked: PostgreSQL takes at most 65,535 parameters per statement.
+    for (let i = 0; i < ledger.length; i += 1000) await tx('score_ledger').insert(ledger.slice(i, i + 1000));
+    if (updates.length > 0) {
+      await tx.raw(
+        `UPDATE contact_scores cs SET value = u.value, as_of = ?, above = u.above
+           FROM jsonb_to_recordset(?::jsonb) AS u(contact_id uuid, value double precision, above double precision[])
+          WHERE cs.contact_id = u.contact_id`,
+        [now.toISOString(), JSON.stringify(updates)],
+      );
+    }
+    if (crossed.length > 0) {
+      await tx('events').insert(crossed);
+      await tx('outbox').insert(crossed.map((e) => ({ workspace_id: workspaceId, event_id: e.id, kind: 'event' })));
       await tx.raw(`SELECT pg_notify('campaignos_outbox', '')`);
     }
-    return {
-      contactId,
-      before,
-      after,
-      delta: after - before,
-      crossings: crossings.map(({ threshold, direction }) => ({ threshold, direction })),
-    };
+    // In the order the contacts were asked for.
+    const byId = new Map(changes.map((c) => [c.contactId, c]));
+    return [...new Set(contactIds)].flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
   }
 
   private transaction<T>(opts: ScoringCallOptions, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
