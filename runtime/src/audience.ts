@@ -11,7 +11,48 @@ import type { SegmentEngine } from './segments/index.js';
  * rules and segment memberships are state, so evaluating them twice changes nothing.
  */
 export class Audience implements AudienceUpdater {
-  constructor(private readonly deps: { segments: SegmentEngine; scoring: ScoringEngine; logger: Logger }) {}
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private pending = false;
+
+  constructor(private readonly deps: { segments: SegmentEngine; scoring: ScoringEngine; logger: Logger; deferredPollMs?: number }) {}
+
+  /**
+   * Finishes the evaluations put off while a segment was being recomputed: woken when a batch
+   * defers some, and every few seconds for those a crashed process left behind.
+   */
+  start(): void {
+    this.running = true;
+    this.loop = this.finishDeferred();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async finishDeferred(): Promise<void> {
+    while (this.running) {
+      let done = 0;
+      this.pending = false;
+      try {
+        done = await this.deps.segments.evaluateDeferred();
+      } catch (error) {
+        this.deps.logger.error('deferred segment evaluation failed; will retry', { error: (error as Error).message });
+      }
+      if (done > 0 || !this.running || this.pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.deps.deferredPollMs ?? 5000);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
 
   async update({ events, contacts }: { events: RoutedEvent[]; contacts: ContactChange[] }, tx: Knex.Transaction): Promise<void> {
     const { segments, scoring } = this.deps;
@@ -47,7 +88,10 @@ export class Audience implements AudienceUpdater {
         for (const c of changed) if (c.delta !== 0) w.scored.add(c.contactId);
       }
       const contactIds = [...w.contactIds];
-      await segments.evaluateContacts(workspaceId, contactIds, {
+      // A segment being recomputed in full holds its lock for seconds at scale: rather than
+      // stall every journey start behind it, its contacts are recorded (with this batch) and
+      // finished as soon as the recompute is done.
+      const { deferred } = await segments.evaluateContactsOrDefer(workspaceId, contactIds, {
         eventNames: [...w.eventNames],
         attributes: w.attributes,
         suppressions: w.suppressions,
@@ -55,6 +99,12 @@ export class Audience implements AudienceUpdater {
         lists: w.lists ? true : [],
         score: w.scored.size > 0,
       });
+      if (deferred.length > 0) {
+        await segments.deferEvaluation(tx, deferred, contactIds);
+        this.pending = true;
+        // After the routing transaction commits the rows are visible; the loop polls meanwhile.
+        tx.executionPromise.then(() => this.wake?.(), () => undefined);
+      }
     }
   }
 }

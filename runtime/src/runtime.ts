@@ -130,11 +130,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let router: TriggerRouter | null = null;
   let webhooks: WebhookDispatcher | null = null;
   let sweeper: Sweeper | null = null;
+  let audience: Audience | null = null;
   if (options.roles.router) {
     // Webhook deliveries are queued by the router and sent by this process's dispatcher.
     webhooks = new WebhookDispatcher({ db, secret: options.secret, logger });
-    router = new TriggerRouter({ store, temporal: client, logger, audience: new Audience({ segments, scoring, logger }), webhooks });
+    audience = new Audience({ segments, scoring, logger });
+    router = new TriggerRouter({ store, temporal: client, logger, audience, webhooks });
     await router.start();
+    audience.start();
     sweeper = new Sweeper({ db, segments, scoring, logger, intervalMs: options.sweepIntervalMs ?? 60_000 });
     sweeper.start();
     webhooks.start();
@@ -151,6 +154,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stop() {
       await sweeper?.stop();
       await router?.stop();
+      await audience?.stop();
       await webhooks?.stop();
       if (worker) {
         if (worker.getState() === 'RUNNING') worker.shutdown();

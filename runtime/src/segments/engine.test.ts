@@ -635,6 +635,49 @@ describe('SegmentEngine', () => {
     assert.deepEqual(await observer.evaluateContacts(ws, batch, { eventNames: ['purchase'], attributes: true, score: true, suppressions: true, lists }), []);
   });
 
+  test('a segment busy with a full recompute is deferred, not waited for, and finished once free', async () => {
+    const observer = new SegmentEngine({ db, clock: () => now, onTransitions: (t) => void emitted.push(...t) });
+    const busy = await observer.create(ws, { name: 'deferred: bought a gift card', condition: { event: 'gift_card_bought' } });
+    const free = await observer.create(ws, { name: 'deferred: bought a gift card (twin)', condition: { event: 'gift_card_bought', count: { atLeast: 1 } } });
+    const contact = data.contacts.find((c) => c.workspaceId === ws)!;
+    const writer = new EventWriter(db);
+    const [accepted] = await writer.write([{ workspaceId: ws, contact: { id: contact.id }, name: 'gift_card_bought', properties: {}, occurredAt: now }]);
+    data.events.push({ id: accepted!.id, workspaceId: ws, contactId: contact.id, name: 'gift_card_bought', properties: {}, occurredAt: now });
+
+    // Another session holds `busy`'s lock, as a recompute does while it runs.
+    const holder = await db.client.acquireConnection();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(${0x5e6}::int, hashtext($1::text))`, [busy.id]);
+      const started = performance.now();
+      const { transitions, deferred } = await observer.evaluateContactsOrDefer(ws, [contact.id], { eventNames: ['gift_card_bought'] });
+      assert.ok(performance.now() - started < 5_000, 'did not wait for the lock');
+      assert.deepEqual(deferred, [busy.id], 'only the busy segment is deferred');
+      // (Segments of earlier tests on any event may move too; these two are the ones under test.)
+      assert.deepEqual(transitions.filter((t) => t.segmentId === busy.id || t.segmentId === free.id).map((t) => [t.segmentId, t.kind]), [[free.id, 'entered']]);
+      await db.transaction((tx) => observer.deferEvaluation(tx, deferred, [contact.id]));
+      assert.equal((await members(busy.id)).has(contact.id), false);
+
+      // While the lock is held, finishing waits; it completes as soon as the lock is released.
+      const finishing = observer.evaluateDeferred();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await members(busy.id)).has(contact.id), false);
+      await holder.query('COMMIT');
+      assert.equal(await finishing, 1);
+    } finally {
+      await db.client.releaseConnection(holder);
+    }
+    assert.equal((await members(busy.id)).has(contact.id), true);
+    assert.ok(emitted.some((t) => t.segmentId === busy.id && t.contactId === contact.id && t.kind === 'entered'));
+    assert.equal((await db('segment_deferred').count({ n: '*' }))[0]!.n, '0');
+    // Both segments agree with the independent evaluation.
+    for (const id of [busy.id, free.id]) {
+      const segment = (await observer.get(ws, id))!;
+      assert.deepEqual(await members(id), sorted(expected(data, ws, segment.condition, now)), segment.name);
+    }
+    assert.equal(await observer.evaluateDeferred(), 0);
+  });
+
   test('explain mirrors the condition with a verdict and evidence on every node', async () => {
     const condition: SegmentCondition = {
       and: [

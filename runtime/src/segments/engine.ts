@@ -241,32 +241,99 @@ export class SegmentEngine {
    * Returns the transitions (each also written as an event + outbox row).
    */
   async evaluateContacts(workspaceId: string, contactIds: string[], change: ContactChange): Promise<Transition[]> {
+    return (await this.evaluate(workspaceId, contactIds, change, true)).transitions;
+  }
+
+  /**
+   * `evaluateContacts` that never waits for a segment whose lock another transaction holds (a
+   * full recompute or sweep: seconds at a million contacts). Those segments come back as
+   * `deferred`: the caller records them (`deferEvaluation`, in its own transaction) and
+   * `evaluateDeferred` finishes them once the lock is free, so the router keeps routing.
+   */
+  async evaluateContactsOrDefer(workspaceId: string, contactIds: string[], change: ContactChange): Promise<{ transitions: Transition[]; deferred: string[] }> {
+    return this.evaluate(workspaceId, contactIds, change, false);
+  }
+
+  /** Records contacts to re-evaluate against segments that were busy; durable with `tx`. */
+  async deferEvaluation(tx: Knex.Transaction, segmentIds: string[], contactIds: string[]): Promise<void> {
     const ids = [...new Set(contactIds.filter((id) => UUID.test(id)))];
-    if (ids.length === 0) return [];
-    const segments = await this.affectedSegments(workspaceId, change);
-    const transitions: Transition[] = [];
+    if (segmentIds.length === 0 || ids.length === 0) return;
+    await tx.raw(
+      `INSERT INTO segment_deferred (segment_id, contact_id)
+       SELECT s, c FROM unnest(?::uuid[]) AS s, unnest(?::uuid[]) AS c
+       ON CONFLICT DO NOTHING`,
+      [segmentIds, ids],
+    );
+  }
+
+  /**
+   * Evaluates deferred (segment, contact) pairs, waiting for each segment's lock; returns how
+   * many pairs were done. Pairs are claimed with SKIP LOCKED and deleted in the same
+   * transaction as the evaluation, so a crash leaves them for the next call.
+   */
+  async evaluateDeferred(limit = 2000): Promise<number> {
     const now = this.clock();
+    const transitions: Transition[] = [];
+    const done = await this.db.transaction(async (tx) => {
+      const claimed = await tx.raw(
+        `DELETE FROM segment_deferred d USING (
+           SELECT segment_id, contact_id FROM segment_deferred ORDER BY segment_id LIMIT ? FOR UPDATE SKIP LOCKED
+         ) c WHERE d.segment_id = c.segment_id AND d.contact_id = c.contact_id
+         RETURNING d.segment_id, d.contact_id`,
+        [limit],
+      );
+      const bySegment = new Map<string, string[]>();
+      for (const row of claimed.rows as Array<{ segment_id: string; contact_id: string }>) {
+        bySegment.set(row.segment_id, [...(bySegment.get(row.segment_id) ?? []), row.contact_id]);
+      }
+      // In segment id order: two callers take segment locks in the same order and never deadlock.
+      for (const segmentId of [...bySegment.keys()].sort()) {
+        const result = await this.evaluateSegment(tx, segmentId, bySegment.get(segmentId)!, now);
+        if (result) transitions.push(...result.transitions);
+      }
+      return (claimed.rows as unknown[]).length;
+    });
+    this.stats.transitions += transitions.length;
+    if (transitions.length > 0) await this.options.onTransitions?.(transitions);
+    return done;
+  }
+
+  private async evaluate(workspaceId: string, contactIds: string[], change: ContactChange, wait: boolean): Promise<{ transitions: Transition[]; deferred: string[] }> {
+    const ids = [...new Set(contactIds.filter((id) => UUID.test(id)))];
+    if (ids.length === 0) return { transitions: [], deferred: [] };
+    const segments = await this.affectedSegments(workspaceId, change);
+    const now = this.clock();
+    const deferred: string[] = [];
     // Segments are independent: a few at a time, each in its own short transaction.
     const results = await mapLimit(segments, this.options.concurrency ?? 4, (segment) =>
       this.db.transaction(async (tx) => {
-        // Read under the lock: an edit may have landed since the segment list was read.
-        const row = await lockedSegment(tx, segment.id);
-        if (!row) return null;
-        const compiled = this.compiled(row.id, row.condition);
-        const result = await applyMembership(tx, { segment: row, condition: compiled.condition, now, contactIds: ids, emit: true, returnRows: true });
-        if (result.entered + result.exited > 0) {
-          await tx('segments')
-            .where({ id: row.id })
-            .update({ member_count: tx.raw('member_count + ?', [result.entered - result.exited]) });
+        if (!wait && !(await tryLockSegment(tx, segment.id))) {
+          deferred.push(segment.id);
+          return null;
         }
-        this.stats.incrementalEvaluations++;
-        return result;
+        return this.evaluateSegment(tx, segment.id, ids, now, { locked: !wait });
       }),
     );
-    for (const applied of results) if (applied) transitions.push(...applied.transitions);
+    const transitions = results.flatMap((applied) => applied?.transitions ?? []);
     this.stats.transitions += transitions.length;
     if (transitions.length > 0) await this.options.onTransitions?.(transitions);
-    return transitions;
+    return { transitions, deferred };
+  }
+
+  /** One segment, these contacts, under the segment's lock (taken here unless already held). */
+  private async evaluateSegment(tx: Knex.Transaction, segmentId: string, contactIds: string[], now: Date, opts: { locked?: boolean } = {}): Promise<Applied | null> {
+    // Read under the lock: an edit may have landed since the segment list was read.
+    const row = opts.locked ? await tx<SegmentRow>('segments').where({ id: segmentId }).first('id', 'workspace_id', 'name', 'condition') : await lockedSegment(tx, segmentId);
+    if (!row) return null;
+    const compiled = this.compiled(row.id, row.condition);
+    const result = await applyMembership(tx, { segment: row, condition: compiled.condition, now, contactIds, emit: true, returnRows: true });
+    if (result.entered + result.exited > 0) {
+      await tx('segments')
+        .where({ id: row.id })
+        .update({ member_count: tx.raw('member_count + ?', [result.entered - result.exited]) });
+    }
+    this.stats.incrementalEvaluations++;
+    return result;
   }
 
   /** The segments of a workspace whose membership `change` can affect. */
@@ -470,6 +537,12 @@ async function setLocalPlanning(tx: Knex.Transaction, workMem = '128MB'): Promis
 }
 
 /** Takes the segment's lock (held to commit), then reads it. */
+/** Takes the segment's lock if it is free; false when another transaction holds it. */
+async function tryLockSegment(tx: Knex.Transaction, segmentId: string): Promise<boolean> {
+  const result = await tx.raw('SELECT pg_try_advisory_xact_lock(?::int, hashtext(?::text)) AS ok', [LOCK_SPACE, segmentId]);
+  return (result.rows[0] as { ok: boolean }).ok;
+}
+
 async function lockedSegment(tx: Knex.Transaction, segmentId: string): Promise<Pick<SegmentRow, 'id' | 'workspace_id' | 'name' | 'condition'> | undefined> {
   // Two statements: a lock taken inside the SELECT would not make that same SELECT's snapshot
   // see a commit that was waited for.

@@ -393,6 +393,22 @@ migrations['0007_webhook_subscriptions'] = {
   },
 };
 
+// Contacts whose evaluation against a segment was put off because a full recompute held the
+// segment's lock: the router moves on and finishes them when the lock is free (and after a crash).
+migrations['0009_segment_deferred'] = {
+  async up(db: Knex) {
+    await db.schema.createTable('segment_deferred', (t) => {
+      t.uuid('segment_id').notNullable().references('segments.id').onDelete('CASCADE');
+      t.uuid('contact_id').notNullable().references('contacts.id').onDelete('CASCADE');
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.primary(['segment_id', 'contact_id']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('segment_deferred');
+  },
+};
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,
