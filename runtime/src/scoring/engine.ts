@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { matchingContacts } from '../segments/index.js';
 import { decayedScore, decayedScoreSqlText, decayFactor } from './decay.js';
@@ -13,114 +12,18 @@ import {
   type ScoringRuleWhen,
 } from './rules.js';
 import { ScoreAdjustment, ScoringSettingsInput } from './schemas.js';
-
-/** The name of the system event emitted when a score crosses a threshold. */
-export const SCORE_CROSSED_EVENT = '$score_crossed';
-
-export interface ScoringSettings {
-  /** Scores halve every this many days; null: scores never decay. */
-  halfLifeDays: number | null;
-  /** Sorted, distinct. Crossing one (up or down) emits a `$score_crossed` event. */
-  thresholds: number[];
-}
-
-export interface ScoreCrossing {
-  threshold: number;
-  direction: 'up' | 'down';
-}
-
-export interface ScoreChange {
-  contactId: string;
-  /** The decayed score just before the change. */
-  before: number;
-  after: number;
-  delta: number;
-  /** In the order they happened: decay since the last change first, then the change itself. */
-  crossings: ScoreCrossing[];
-}
-
-export interface ScoredEvent {
-  id: string;
-  name: string;
-  properties: Record<string, unknown>;
-  occurredAt: Date;
-}
-
-/**
- * Run inside the caller's transaction (as a savepoint), e.g. the outbox drain's, so scoring
- * commits or rolls back with it: a re-delivered event is then never scored twice.
- */
-export interface ScoringCallOptions {
-  tx?: Knex.Transaction;
-}
-
-export interface ScoreAdjustmentMeta {
-  source: 'node' | 'api';
-  reason: string;
-  /** The workflow node that made the change, for `source: 'node'`. */
-  node?: string;
-  /** The workflow that node belongs to, for `source: 'node'`. */
-  workflow?: string;
-  /**
-   * Makes the change happen once: a second call with the same key (a retried journey step, a
-   * re-sent request) changes nothing and answers what the first call did.
-   */
-  idempotencyKey?: string;
-}
-
-export interface ScoreLedgerEntry {
-  delta: number;
-  scoreAfter: number;
-  /** What is left of `delta` now, after decay. */
-  current: number;
-  source: string;
-  rule?: { id: string; name: string | null };
-  reason: string | null;
-  at: string;
-}
-
-export interface ScoreExplanation {
-  contactId: string;
-  /** The score now: `storedValue` decayed from `asOf`; equals the sum of every ledger entry's `current`. */
-  score: number;
-  storedValue: number;
-  asOf: string | null;
-  halfLifeDays: number | null;
-  thresholds: number[];
-  /** The thresholds the contact is at or above. */
-  above: number[];
-  /** The most recent entries, oldest first. */
-  ledger: ScoreLedgerEntry[];
-  /** Every ledger entry ever, per rule (or per source for node/api changes): raw total and what is left now. */
-  byRule: Array<{ rule: { id: string; name: string | null } | null; source: string; total: number; current: number; entries: number }>;
-}
-
-export class ScoringRuleConflictError extends Error {
-  readonly code = 'SCORING_RULE_CONFLICT';
-}
-
-export class ScoreContactNotFoundError extends Error {
-  readonly code = 'CONTACT_NOT_FOUND';
-  constructor(readonly contactId: string) {
-    super(`no contact with id ${contactId} in this workspace`);
-  }
-}
-
-interface LedgerEntryInput {
-  delta: number;
-  source: 'rule' | 'node' | 'api';
-  ruleId: string | null;
-  reason: string;
-  idempotencyKey?: string;
-}
-
-interface ScoreRow {
-  value: number;
-  as_of: Date;
-  above: number[];
-  half_life_days: number | null;
-  thresholds: number[] | null;
-}
+import { applyScoreChanges, capDelta, normaliseThresholds, type LedgerEntryInput } from './score-changes.js';
+import {
+  SCORE_CROSSED_EVENT,
+  ScoreContactNotFoundError,
+  ScoringRuleConflictError,
+  type ScoreAdjustmentMeta,
+  type ScoreChange,
+  type ScoreExplanation,
+  type ScoredEvent,
+  type ScoringCallOptions,
+  type ScoringSettings,
+} from './types.js';
 
 interface RuleRow {
   id: string;
@@ -313,7 +216,7 @@ export class ScoringEngine {
     const now = this.clock();
     const contactIds = [...byContact.keys()];
     return this.transaction(opts, async (tx) =>
-      this.changeMany(tx, workspaceId, contactIds, now, async (contactId) => {
+      applyScoreChanges(tx, workspaceId, contactIds, now, async (contactId) => {
         const scored = byContact.get(contactId)!;
         const used = await this.capUsage(tx, scored.flatMap((s) => s.rules), contactId, now);
         return scored.map(({ event, rules }) =>
@@ -581,113 +484,8 @@ export class ScoringEngine {
     plan: (state: { before: number; halfLifeDays: number | null }) => LedgerEntryInput[] | Promise<LedgerEntryInput[]>,
   ): Promise<ScoreChange | null> {
     if (!UUID.test(contactId)) return null;
-    const [change] = await this.changeMany(tx, workspaceId, [contactId], now, async (_id, state) => [await plan(state)]);
+    const [change] = await applyScoreChanges(tx, workspaceId, [contactId], now, async (_id, state) => [await plan(state)]);
     return change ?? null;
-  }
-
-  /**
-   * `change` for many contacts in a fixed number of statements. `plan` is called per contact,
-   * under the lock, and returns its entries in steps (one per event): thresholds are checked
-   * after each step, so two events that cross a threshold up and back down emit both crossings.
-   * Contacts are locked in id order, so concurrent callers never deadlock.
-   */
-  private async changeMany(
-    tx: Knex.Transaction,
-    workspaceId: string,
-    contactIds: string[],
-    now: Date,
-    plan: (contactId: string, state: { before: number; halfLifeDays: number | null }) => Promise<LedgerEntryInput[][]>,
-  ): Promise<ScoreChange[]> {
-    const ids = [...new Set(contactIds.filter((id) => UUID.test(id)))].sort();
-    if (ids.length === 0) return [];
-    // A new row starts at 0, already "above" any threshold at or below 0 (no crossing for that).
-    await tx.raw(
-      `INSERT INTO contact_scores (contact_id, workspace_id, value, as_of, above)
-       SELECT c.id, c.workspace_id, 0, ?,
-              coalesce((SELECT ARRAY(SELECT DISTINCT t FROM unnest(ss.thresholds) t WHERE t <= 0 ORDER BY t) FROM scoring_settings ss WHERE ss.workspace_id = c.workspace_id), '{}')
-         FROM contacts c WHERE c.id = ANY(?::uuid[]) AND c.workspace_id = ?
-        ORDER BY c.id
-       ON CONFLICT (contact_id) DO NOTHING`,
-      [now.toISOString(), ids, workspaceId],
-    );
-    // Settings are read after the lock: a concurrent half-life change has then committed its rebase too.
-    const locked = await tx.raw(
-      `SELECT cs.contact_id, cs.value, cs.as_of, cs.above, ss.half_life_days, ss.thresholds
-         FROM contact_scores cs LEFT JOIN scoring_settings ss ON ss.workspace_id = cs.workspace_id
-        WHERE cs.contact_id = ANY(?::uuid[]) AND cs.workspace_id = ?
-        ORDER BY cs.contact_id
-          FOR UPDATE OF cs`,
-      [ids, workspaceId],
-    );
-
-    const ledger: Array<Record<string, unknown>> = [];
-    const updates: Array<{ contact_id: string; value: number; above: number[] }> = [];
-    const crossed: Array<Record<string, unknown>> = [];
-    const changes: ScoreChange[] = [];
-    for (const row of locked.rows as Array<ScoreRow & { contact_id: string }>) {
-      const contactId = row.contact_id;
-      const halfLifeDays = row.half_life_days ?? null;
-      const thresholds = normaliseThresholds(row.thresholds ?? []);
-      const before = decayedScore(row.value, row.as_of, now, halfLifeDays);
-      const decayed = crossThresholds(before, row.above, thresholds);
-      const crossings = decayed.crossings.map((c) => ({ ...c, score: before }));
-      let above = decayed.above;
-      let after = before;
-      let entries = 0;
-      for (const step of await plan(contactId, { before, halfLifeDays })) {
-        const valid = step.filter((e) => Number.isFinite(e.delta));
-        if (valid.length === 0) continue;
-        for (const entry of valid) {
-          after += entry.delta;
-          entries++;
-          ledger.push({
-            workspace_id: workspaceId,
-            contact_id: contactId,
-            delta: entry.delta,
-            score_after: after,
-            source: entry.source,
-            rule_id: entry.ruleId,
-            reason: entry.reason,
-            at: now,
-            ...(entry.idempotencyKey && { idempotency_key: entry.idempotencyKey }),
-          });
-        }
-        const changed = crossThresholds(after, above, thresholds);
-        above = changed.above;
-        crossings.push(...changed.crossings.map((c) => ({ ...c, score: after })));
-      }
-      if (entries > 0 || crossings.length > 0 || !sameNumbers(row.above, above)) updates.push({ contact_id: contactId, value: after, above });
-      for (const c of crossings) {
-        crossed.push({
-          id: randomUUID(),
-          workspace_id: workspaceId,
-          contact_id: contactId,
-          name: SCORE_CROSSED_EVENT,
-          properties: JSON.stringify({ threshold: c.threshold, direction: c.direction, score: c.score }),
-          occurred_at: now,
-        });
-      }
-      changes.push({ contactId, before, after, delta: after - before, crossings: crossings.map(({ threshold, direction }) => ({ threshold, direction })) });
-    }
-
-    // Chunked: PostgreSQL takes at most 65,535 parameters per statement.
-    for (let i = 0; i < ledger.length; i += 1000) await tx('score_ledger').insert(ledger.slice(i, i + 1000));
-    if (updates.length > 0) {
-      await tx.raw(
-        `UPDATE contact_scores cs SET value = u.value, as_of = ?, above = u.above
-           FROM jsonb_to_recordset(?::jsonb) AS u(contact_id uuid, value double precision, above double precision[])
-          WHERE cs.contact_id = u.contact_id`,
-        [now.toISOString(), JSON.stringify(updates)],
-      );
-    }
-    if (crossed.length > 0) {
-      await tx('events').insert(crossed);
-      await tx('outbox').insert(crossed.map((e) => ({ workspace_id: workspaceId, event_id: e.id, kind: 'event' })));
-      await tx.raw(`SELECT pg_notify('campaignos_outbox', '')`);
-    }
-    // In the order the contacts were asked for.
-    const byId = new Map(changes.map((c) => [c.contactId, c]));
-    return [...new Set(contactIds)].flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
   }
 
   private transaction<T>(opts: ScoringCallOptions, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
@@ -704,33 +502,6 @@ export class ScoringEngine {
 function adjustmentReason(meta: ScoreAdjustmentMeta): string {
   if (!meta.node) return meta.reason;
   return `${meta.reason} (node ${meta.node}${meta.workflow ? `, workflow ${meta.workflow}` : ''})`;
-}
-
-/** How much of `points` a capped rule may still award, given what it awarded in the period. */
-export function capDelta(points: number, cap: number, used: number): number {
-  // A negative rule is capped by magnitude: at most `cap` points taken in the period.
-  if (points > 0) return Math.max(0, Math.min(points, cap - used));
-  return Math.min(0, Math.max(points, -cap - used));
-}
-
-/** Which thresholds a score is at or above, and the crossings relative to the previous set. */
-export function crossThresholds(score: number, above: number[], thresholds: number[]): { above: number[]; crossings: ScoreCrossing[] } {
-  const was = new Set(above);
-  const next = thresholds.filter((t) => score >= t);
-  const up = next.filter((t) => !was.has(t)).map((threshold) => ({ threshold, direction: 'up' as const }));
-  const down = thresholds
-    .filter((t) => score < t && was.has(t))
-    .reverse()
-    .map((threshold) => ({ threshold, direction: 'down' as const }));
-  return { above: next, crossings: [...down, ...up] };
-}
-
-function normaliseThresholds(values: number[]): number[] {
-  return [...new Set(values.map(Number))].sort((a, b) => a - b);
-}
-
-function sameNumbers(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function conflict(error: unknown, name: string): unknown {

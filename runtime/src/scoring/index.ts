@@ -11,12 +11,11 @@ export {
   ScoringRuleWhen,
   type ScoringRule,
 } from './rules.js';
+export { ScoringEngine } from './engine.js';
+export { capDelta, crossThresholds } from './score-changes.js';
 export {
-  capDelta,
-  crossThresholds,
   SCORE_CROSSED_EVENT,
   ScoreContactNotFoundError,
-  ScoringEngine,
   ScoringRuleConflictError,
   type ScoreAdjustmentMeta,
   type ScoreChange,
@@ -26,5 +25,5 @@ export {
   type ScoreLedgerEntry,
   type ScoringCallOptions,
   type ScoringSettings,
-} from './engine.js';
+} from './types.js';
 export { ScoreAdjustment, ScoreAdjustmentInput, ScoringSettingsInput } from './schemas.js';
