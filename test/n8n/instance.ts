@@ -1,6 +1,7 @@
 // One throw-away n8n instance: a fresh user folder with our packages installed as community
-// nodes, driven through n8n's own CLI (import credentials and workflows, execute headless).
-import { spawn, execFile } from 'node:child_process';
+// nodes, driven through n8n's own CLI (import credentials and workflows, execute headless,
+// activate) or run as a server (`n8n start`) for triggers.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,25 @@ export interface N8nInstance {
   execute(workflowId: string, options?: { env?: Record<string, string>; timeoutMs?: number }): Promise<ExecutionResult>;
   /** Boots n8n with debug logs and reports which community packages it loaded, and any load errors. */
   loadReport(): Promise<LoadReport>;
+  /**
+   * Marks a workflow active (published, in 2.x) in n8n's database, the way each n8n line allows
+   * from its CLI. A running n8n does not notice: start the server afterwards.
+   */
+  activate(workflowId: string): Promise<void>;
+  /** `n8n start` on a free loopback port; resolves once n8n answers HTTP and has activated its workflows. */
+  startServer(options?: { env?: Record<string, string>; timeoutMs?: number; port?: number }): Promise<N8nServer>;
   close(): void;
+}
+
+/** A running `n8n start`. */
+export interface N8nServer {
+  port: number;
+  /** `http://127.0.0.1:<port>/`, also n8n's WEBHOOK_URL: webhook URLs start with `${url}webhook/`. */
+  url: string;
+  /** Everything n8n printed so far. */
+  output(): string;
+  /** Ends n8n and whatever it started (SIGTERM to its process group, SIGKILL after a grace period). */
+  stop(): Promise<void>;
 }
 
 const running = new Set<number>();
@@ -139,12 +158,18 @@ export async function createInstance(host: Host, packages: PackedPackage[], opti
   };
   const children = new Set<number>();
 
+  /** `n8n <args>` in its own process group (so it and its helpers can be ended together). */
+  const spawnN8n = (args: string[], extra?: Record<string, string>) => {
+    const child = spawn(host.nodeBin, [host.n8nBin, ...args], { cwd: userFolder, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child.pid!);
+    children.add(child.pid!);
+    return child;
+  };
+
   const cli = (args: string[], { env: extra, timeoutMs = 120_000 }: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> =>
     new Promise((resolve, reject) => {
-      const child = spawn(host.nodeBin, [host.n8nBin, ...args], { cwd: userFolder, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawnN8n(args, extra);
       const pid = child.pid!;
-      running.add(pid);
-      children.add(pid);
       let stdout = '';
       let stderr = '';
       let output = '';
@@ -203,6 +228,15 @@ export async function createInstance(host: Host, packages: PackedPackage[], opti
       const result = await cli(['execute', '--id=NoSuchWorkflow01'], { env: { N8N_LOG_LEVEL: 'debug' } });
       return parseLoadReport(result.output);
     },
+    async activate(workflowId) {
+      // 1.x sets `active` (and the active version); 2.x deprecated that for `publish:workflow`.
+      // Both only log a failure (the exit code may still be 0), so the log is checked too.
+      const major = Number(host.spec.n8n.split('.')[0]);
+      const args = major >= 2 ? ['publish:workflow', `--id=${workflowId}`] : ['update:workflow', `--id=${workflowId}`, '--active=true'];
+      const result = await cli(args);
+      if (result.code !== 0 || /\berror\b/i.test(result.output)) throw new Error(`n8n ${args.join(' ')} failed (exit ${result.code}):\n${result.output}`);
+    },
+    startServer: (options = {}) => startServer(spawnN8n, children, options),
     close() {
       for (const pid of children) {
         try {
@@ -215,6 +249,77 @@ export async function createInstance(host: Host, packages: PackedPackage[], opti
       rmSync(userFolder, { recursive: true, force: true });
     },
   };
+}
+
+async function startServer(
+  spawnN8n: (args: string[], extra?: Record<string, string>) => ChildProcess,
+  children: Set<number>,
+  { env: extra, timeoutMs = 120_000, port: wanted }: { env?: Record<string, string>; timeoutMs?: number; port?: number },
+): Promise<N8nServer> {
+  // A given port restarts n8n at the same address (its webhook URLs stay the same).
+  const port = wanted ?? (await freePort());
+  const url = `http://127.0.0.1:${port}/`;
+  const child = spawnN8n(['start'], {
+    N8N_PORT: String(port),
+    N8N_LISTEN_ADDRESS: '127.0.0.1',
+    N8N_HOST: '127.0.0.1',
+    N8N_PROTOCOL: 'http',
+    WEBHOOK_URL: url,
+    // No browser session here; the editor's cookie would need HTTPS otherwise.
+    N8N_SECURE_COOKIE: 'false',
+    ...extra,
+  });
+  const pid = child.pid!;
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+    running.delete(pid);
+    children.delete(pid);
+  });
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const stop = async () => {
+    if (!gone) {
+      killGroup('SIGTERM');
+      const timer = setTimeout(() => killGroup('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Helpers n8n started (task runner) share its group: end them too.
+    killGroup('SIGKILL');
+  };
+
+  // /healthz answers once the HTTP server listens; "Editor is now accessible" is printed after
+  // the active workflows were activated (their webhooks registered).
+  const deadline = Date.now() + timeoutMs;
+  while (!(/Editor is now accessible/.test(output) && (await answers(`${url}healthz`)))) {
+    if (gone || Date.now() > deadline) {
+      await stop();
+      throw new Error(`n8n start ${gone ? 'exited' : `did not become ready in ${timeoutMs} ms`}:\n${output.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { port, url, output: () => output, stop };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
 }
 
 function parseLoadReport(output: string): LoadReport {
