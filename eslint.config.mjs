@@ -3,8 +3,14 @@
 // `credentials` to *.credentials.ts. The plugin ships eslintrc-style configs; flat config only
 // needs their rule maps. Every rule switched off below is listed, with the reason, in the
 // "Lint" section of the package READMEs (examples/custom-node/README.md has the full list).
-import tsParser from '@typescript-eslint/parser';
-import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+// `npm run lint` (scripts/lint.mjs) installs the lint tools outside the repository and says
+// where; without it they resolve from here as usual.
+const load = createRequire(process.env.CAMPAIGNOS_LINT_MODULES ? join(process.env.CAMPAIGNOS_LINT_MODULES, 'resolve.js') : import.meta.url);
+const tsParser = load('@typescript-eslint/parser');
+const n8nNodesBase = load('eslint-plugin-n8n-nodes-base');
 
 const packages = ['nodes/*', 'examples/custom-node'];
 const plugins = { 'n8n-nodes-base': n8nNodesBase };
