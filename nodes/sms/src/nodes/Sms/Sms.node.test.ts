@@ -86,7 +86,10 @@ describe('SMS node', () => {
     assert.equal(channel, 'sms');
     assert.equal(description.name, 'sms');
     assert.equal(description.icon, 'file:sms.svg');
-    assert.deepEqual(description.credentials, [{ name: 'campaignOsSmsApi', required: true }]);
+    assert.deepEqual(description.credentials, [
+      { name: 'campaignOsSmsApi', required: true },
+      { name: 'campaignOsApi', required: false },
+    ]);
     assert.deepEqual(
       description.properties.map((p) => p.name),
       ['to', 'message', 'statusCallbackUrl'],

@@ -10,7 +10,10 @@ export const smsDescription: INodeTypeDescription = {
   defaults: { name: 'CampaignOS SMS' },
   inputs: [NodeConnectionTypes.Main],
   outputs: [NodeConnectionTypes.Main],
-  credentials: [{ name: 'campaignOsSmsApi', required: true }],
+  credentials: [
+    { name: 'campaignOsSmsApi', required: true },
+    { name: 'campaignOsApi', required: false },
+  ],
   properties: [
     {
       displayName: 'To',
@@ -18,7 +21,7 @@ export const smsDescription: INodeTypeDescription = {
       type: 'string',
       default: '={{ $json.contact.phone }}',
       placeholder: '+15005550006',
-      description: "Recipient phone number in E.164 form. In a CampaignOS journey an empty value means the contact's phone.",
+      description: "Recipient phone number in E.164 form. In a CampaignOS journey, or with a CampaignOS API credential, an empty value means the contact's phone.",
     },
     {
       displayName: 'Message',
@@ -36,7 +39,7 @@ export const smsDescription: INodeTypeDescription = {
       type: 'string',
       default: '',
       placeholder: 'https://example.com/webhook/sms-status',
-      description: "Where the provider reports delivery statuses. In a CampaignOS journey the runtime's own URL is used instead.",
+      description: "Where the provider reports delivery statuses. In a CampaignOS journey, or with a CampaignOS API credential, the runtime's own URL is used instead.",
     },
   ],
 };

@@ -97,7 +97,7 @@ async function sendThroughGate(
 }
 
 async function sendDirectly(item: NodeItem, params: TelegramParameters, credentials: TelegramCredentials): Promise<TelegramStatus> {
-  if (!params.chatId) throw new NodeError('RECIPIENT_INVALID', 'No chat: "Chat ID" is empty (outside a CampaignOS journey it is required)');
+  if (!params.chatId) throw new NodeError('RECIPIENT_INVALID', 'No chat: "Chat ID" is empty (it is required without a CampaignOS API credential)');
   const chatId = checkChatId(params.chatId);
   const text = render(params, templateVariables({ contact: item.json.contact as Record<string, unknown> | undefined, event: item.json.event, item: item.json }));
   const sent = await sendMessage(credentials, chatId, text, params);

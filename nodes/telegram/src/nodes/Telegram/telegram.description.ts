@@ -11,7 +11,10 @@ export const telegramDescription: INodeTypeDescription = {
   defaults: { name: 'CampaignOS Telegram' },
   inputs: [NodeConnectionTypes.Main],
   outputs: [NodeConnectionTypes.Main],
-  credentials: [{ name: 'campaignOsTelegramApi', required: true }],
+  credentials: [
+    { name: 'campaignOsTelegramApi', required: true },
+    { name: 'campaignOsApi', required: false },
+  ],
   properties: [
     {
       displayName: 'Chat ID',
@@ -20,7 +23,7 @@ export const telegramDescription: INodeTypeDescription = {
       default: '',
       placeholder: '123456789',
       description:
-        "Chat to send to. Required in n8n. In a CampaignOS journey leave it empty: the message goes to the chats the contact linked with the bot's /start link.",
+        "Chat to send to. Required in n8n without a CampaignOS API credential. With the credential, and in a CampaignOS journey, leave it empty: the message goes to the chats the contact linked with the bot's /start link.",
     },
     {
       displayName: 'Text',

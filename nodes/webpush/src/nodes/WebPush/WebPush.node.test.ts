@@ -79,7 +79,10 @@ describe('Web Push node', () => {
     assert.equal(group, 'channel');
     assert.equal(channel, 'webpush');
     assert.equal(description.name, 'webPush');
-    assert.deepEqual(description.credentials, [{ name: 'campaignOsVapid', required: true }]);
+    assert.deepEqual(description.credentials, [
+      { name: 'campaignOsVapid', required: true },
+      { name: 'campaignOsApi', required: false },
+    ]);
     assert.deepEqual(
       description.properties.map((p) => p.name),
       ['title', 'body', 'url', 'icon', 'ttl', 'urgency', 'topic', 'subscription'],

@@ -171,7 +171,7 @@ function readParameters(ctx: NodeContext, i: number): WebPushParameters {
 function readSubscriptionParameter(ctx: NodeContext, i: number): unknown {
   const value = ctx.getParameter<unknown>('subscription', i, '');
   if (value === '' || value === null || value === undefined) {
-    throw new NodeError('INVALID_PARAMETER', 'Parameter "subscription" is empty: give the browser PushSubscription JSON (or run the node in a CampaignOS journey)');
+    throw new NodeError('INVALID_PARAMETER', 'Parameter "subscription" is empty: give the browser PushSubscription JSON (or select a CampaignOS API credential to use the contact\'s subscriptions)');
   }
   if (typeof value !== 'string') return value;
   try {

@@ -11,9 +11,12 @@ export const webPushDescription: INodeTypeDescription = {
   defaults: { name: 'CampaignOS Web Push' },
   inputs: [NodeConnectionTypes.Main],
   outputs: [NodeConnectionTypes.Main],
-  // A key pair, not an API account: see VapidCampaign.credentials.ts.
-  // eslint-disable-next-line n8n-nodes-base/node-class-description-credentials-name-unsuffixed
-  credentials: [{ name: 'campaignOsVapid', required: true }],
+  credentials: [
+    // A key pair, not an API account: see VapidCampaign.credentials.ts.
+    // eslint-disable-next-line n8n-nodes-base/node-class-description-credentials-name-unsuffixed
+    { name: 'campaignOsVapid', required: true },
+    { name: 'campaignOsApi', required: false },
+  ],
   properties: [
     {
       displayName: 'Title',
@@ -85,7 +88,7 @@ export const webPushDescription: INodeTypeDescription = {
       type: 'json',
       default: '={{ $json.subscription }}',
       description:
-        'Used in n8n only: the browser PushSubscription as JSON, { "endpoint": "https://...", "keys": { "p256dh": "...", "auth": "..." } }. In a CampaignOS journey the contact\'s registered subscriptions are used instead.',
+        'Used in n8n without a CampaignOS API credential: the browser PushSubscription as JSON, { "endpoint": "https://...", "keys": { "p256dh": "...", "auth": "..." } }. With the credential, and in a CampaignOS journey, the contact\'s registered subscriptions are used instead.',
     },
   ],
 };
