@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
-import type { CampaignServices, ChannelAddress, ContactView, DeliveryTicket, ScoreChange } from './context.js';
+import type { CampaignServices, ChannelAddress, ContactView, DeliveryTicket, ScoreChange, StoredTemplate } from './context.js';
 import { isNodeError, NodeError } from './errors.js';
 
 /** The credential type name nodes declare to reach a CampaignOS runtime from inside n8n. */
@@ -224,6 +224,20 @@ export function createCampaignApiClient(host: CampaignApiHost): CampaignServices
         idempotencyKey: idempotencyKey(itemIndex),
       });
       return { previous: Number(body.before), score: Number(body.after) };
+    },
+
+    async template(itemIndex, ref): Promise<StoredTemplate | null> {
+      const { status, body } = await call(itemIndex, 'GET', `/v1/templates/${encodeURIComponent(ref)}`, undefined, 'answer');
+      if (status === 404 || !isRecord(body.template)) return null;
+      const t = body.template;
+      return {
+        id: String(t.id),
+        name: String(t.name),
+        version: Number(t.version),
+        subject: String(t.subject),
+        mjml: String(t.mjml),
+        ...(typeof t.text === 'string' && t.text !== '' && { text: t.text }),
+      };
     },
   };
 }

@@ -22,12 +22,38 @@ export interface HttpRequest {
   /** Sent as JSON when an object, as is when a string. */
   body?: unknown;
   timeoutMs?: number;
+  /** `binary`: the response body is returned as a Buffer, untouched (files, attachments). */
+  responseType?: 'auto' | 'binary';
+  /**
+   * Largest response body accepted; a larger one fails with `MESSAGE_TOO_LARGE`. The runtime
+   * stops reading at the limit; n8n checks it after the download.
+   */
+  maxBytes?: number;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
+  /** Parsed JSON, text, or a Buffer when the request asked for `responseType: 'binary'`. */
   body: unknown;
+}
+
+/** A file attached to an incoming item (n8n binary data). */
+export interface NodeBinary {
+  data: Buffer;
+  mimeType: string;
+  fileName?: string;
+}
+
+/** A stored email template version, as the CampaignOS template API keeps it. */
+export interface StoredTemplate {
+  id: string;
+  name: string;
+  /** Starts at 1; every edit adds a version and leaves the old ones as they were. */
+  version: number;
+  subject: string;
+  mjml: string;
+  text?: string;
 }
 
 /** A contact as a node sees it. */
@@ -108,6 +134,11 @@ export interface CampaignServices {
   setListMembership(itemIndex: number, list: string, member: boolean): Promise<void>;
   /** Changes the contact's score; the change and its reason land in the ledger. */
   changeScore(itemIndex: number, change: ScoreChange): Promise<{ previous: number; score: number }>;
+  /**
+   * A stored email template by id or exact name; null when the workspace has none. In a
+   * journey the first version used is kept for the rest of that journey.
+   */
+  template(itemIndex: number, ref: string): Promise<StoredTemplate | null>;
 }
 
 export type HostKind = 'campaignos' | 'n8n';
@@ -125,4 +156,9 @@ export interface NodeContext {
   getCredentials<T extends object = Record<string, unknown>>(type: string, itemIndex: number): Promise<T>;
   continueOnFail(): boolean;
   http(request: HttpRequest): Promise<HttpResponse>;
+  /**
+   * A binary property of an input item (n8n binary data), or undefined when the item has none
+   * or the host carries no binary data (the CampaignOS runtime).
+   */
+  getBinary?(itemIndex: number, property: string): Promise<NodeBinary | undefined>;
 }

@@ -16,11 +16,14 @@ export type {
   HttpResponse,
   NodeContext,
   NodeItem,
+  NodeBinary,
   NodeLogger,
   NodeOutput,
   ScoreChange,
   SegmentRef,
+  StoredTemplate,
 } from './context.js';
 export { CampaignOsApi } from './campaign-api.credentials.js';
 export { CAMPAIGN_API_CREDENTIAL, createCampaignApiClient } from './campaign-api-client.js';
+export { redactUrl } from './n8n-host.js';
 export type { CampaignApiHost } from './campaign-api-client.js';

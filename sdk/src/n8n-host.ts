@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INodeTypeDescription } from 'n8n-workflow';
 import { CAMPAIGN_API_CREDENTIAL, createCampaignApiClient } from './campaign-api-client.js';
 import type { HttpRequest, HttpResponse, NodeContext, NodeItem } from './context.js';
+import { NodeError } from './errors.js';
 
 /**
  * The node context inside n8n, backed by n8n's own execute functions. A node that declares the
@@ -31,9 +32,39 @@ export function createN8nContext(fns: IExecuteFunctions, description?: INodeType
         timeout: request.timeoutMs,
         returnFullResponse: true,
         ignoreHttpStatusErrors: true,
+        ...(request.responseType === 'binary' && { encoding: 'arraybuffer' as const }),
       };
       const response = (await fns.helpers.httpRequest(options)) as { statusCode: number; headers: Record<string, string>; body: unknown };
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      let body = response.body;
+      if (request.responseType === 'binary') {
+        body = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(typeof body === 'string' ? body : '');
+      }
+      const size = Buffer.isBuffer(body) ? body.length : typeof body === 'string' ? Buffer.byteLength(body) : 0;
+      if (request.maxBytes !== undefined && size > request.maxBytes) {
+        throw new NodeError('MESSAGE_TOO_LARGE', `${request.method ?? 'GET'} ${redactUrl(request.url)} answered ${size} bytes; the limit is ${request.maxBytes}`);
+      }
+      return { status: response.statusCode, headers: response.headers, body };
+    },
+    getBinary: async (itemIndex, property) => {
+      const meta = fns.getInputData()[itemIndex]?.binary?.[property];
+      if (!meta) return undefined;
+      const data = await fns.helpers.getBinaryDataBuffer(itemIndex, property);
+      return { data, mimeType: meta.mimeType, ...(meta.fileName && { fileName: meta.fileName }) };
     },
   };
+}
+
+/**
+ * A URL fit for a message: no user info, query or fragment (they may carry credentials).
+ *
+ * @example
+ * redactUrl('https://bob:pw@files.example/a.pdf?sig=secret'); // 'https://files.example/a.pdf'
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '(malformed URL)';
+  }
 }

@@ -319,6 +319,50 @@ const EXAMPLES: Example[] = [
       };
     },
   },
+  {
+    title: 'email with a CampaignOS API credential goes through the runtime send gate to the contact, with its unsubscribe link',
+    workflowFile: 'email-send-gate.workflow.json',
+    async start() {
+      const database = await createTestDatabase();
+      const temporalDir = mkdtempSync(join(tmpdir(), 'campaignos-n8n-gate-'));
+      const temporal = await devServer(join(temporalDir, 'temporal.db'));
+      const stack = await startStack({ databaseUrl: database.url, temporal: { address: temporal.address, namespace: temporal.namespace }, worker: false });
+      const sink = await startSmtpSink();
+      const created = await stack.api('POST', '/v1/contacts', { externalId: 'n8n-gate', email: 'gate@acme.example', attributes: { firstName: 'Gail' } });
+      assert.ok(created.status < 300, `contact: ${created.status} ${JSON.stringify(created.body)}`);
+      const contactId = String(created.body.contact.id);
+      return {
+        credentials: [
+          smtpCredential('CosSmtpGate00001', sink.port, null),
+          { id: 'CosApiGate000001', name: 'CampaignOS (gate)', type: 'campaignOsApi', data: { baseUrl: stack.runtime.url!, apiKey: stack.key } },
+        ],
+        edit(workflow) {
+          const set = workflow.nodes.find((n) => n.name === 'Contact')!;
+          set.parameters = JSON.parse(JSON.stringify(set.parameters).replace('__CONTACT_ID__', contactId)) as Record<string, unknown>;
+        },
+        async check(result) {
+          assertSucceeded(result);
+          const [mail] = await sink.waitFor(1, 10_000);
+          assert.deepEqual(mail!.envelopeTo, ['gate@acme.example'], "the runtime contact's address");
+          assert.equal(mail!.parsed.subject, 'Welcome to Acme, Gail');
+          const unsubscribe = mail!.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? '';
+          assert.ok(unsubscribe.includes(`<${stack.runtime.url}/u/`), `List-Unsubscribe: ${unsubscribe}`);
+          const { body } = await stack.api('GET', `/v1/messages?contactId=${contactId}`);
+          assert.deepEqual(body.messages.map((m: { status: string; recipient: string }) => [m.status, m.recipient]), [['sent', 'gate@acme.example']]);
+          const [out] = nodeOutput(result.run, 'CampaignOS Email');
+          assert.deepEqual(out?.email, { status: 'sent', messageId: body.messages[0].id });
+          assert.ok(!result.output.includes(stack.key), 'the API key appears in n8n output');
+        },
+        async stop() {
+          await sink.close();
+          await stack.stop();
+          await temporal.stop();
+          await database.drop();
+          rmSync(temporalDir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
 ];
 
 function loadWorkflow(example: Example, service?: LocalService): Workflow {

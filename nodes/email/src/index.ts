@@ -1,5 +1,6 @@
 export { Email, MAX_MESSAGE_BYTES } from './nodes/Email/Email.node.js';
-export type { EmailStatus } from './nodes/Email/Email.node.js';
+export type { EmailStatus, TemplateUsed } from './nodes/Email/Email.node.js';
+export type { EmailAttachment } from './nodes/Email/attachments.js';
 export { SmtpCampaign } from './credentials/SmtpCampaign.credentials.js';
 export {
   renderEmail,

@@ -1,5 +1,5 @@
 import type { CampaignServices, HttpRequest, HttpResponse, NodeContext, NodeItem } from '@campaignos/sdk';
-import { isNodeError, NodeError } from '@campaignos/sdk';
+import { isNodeError, NodeError, redactUrl } from '@campaignos/sdk';
 import type { JourneyInputSources, JourneyRunData, N8nNode, WorkflowExpressions } from '../flow/index.js';
 import type { RegisteredNode } from '../nodes/registry.js';
 import { ScoreContactNotFoundError, type ScoringEngine } from '../scoring/index.js';
@@ -92,6 +92,9 @@ export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
         throw error;
       }
     },
+    // Pinned per journey: a retried step or a later email of this journey renders the version
+    // it first used, whatever edits happen meanwhile.
+    template: (_itemIndex, ref) => store.templates.forJourney(origin.workspaceId, origin.journeyId, ref),
   };
 
   return {
@@ -127,6 +130,8 @@ export function createRuntimeContext(input: RuntimeContextInput): NodeContext {
     },
     continueOnFail: () => node.continueOnFail === true || node.onError === 'continueRegularOutput' || node.onError === 'continueErrorOutput',
     http: (request) => httpRequest(request),
+    // Journey items carry no binary data.
+    getBinary: async () => undefined,
   };
 }
 
@@ -155,7 +160,15 @@ async function httpRequest(request: HttpRequest): Promise<HttpResponse> {
     const timedOut = (error as Error).name === 'TimeoutError';
     throw new NodeError(timedOut ? 'TIMEOUT' : 'PROVIDER_UNAVAILABLE', `${request.method ?? 'GET'} ${request.url}: ${(error as Error).message}`, { cause: error });
   }
-  const text = await response.text();
+  if (request.responseType === 'binary' || request.maxBytes !== undefined) {
+    const bytes = await readBody(response, request);
+    if (request.responseType === 'binary') return { status: response.status, headers: Object.fromEntries(response.headers), body: bytes };
+    return parseResponse(response, bytes.toString('utf8'));
+  }
+  return parseResponse(response, await response.text());
+}
+
+function parseResponse(response: Response, text: string): HttpResponse {
   let body: unknown = text;
   if ((response.headers.get('content-type') ?? '').includes('json')) {
     try {
@@ -165,4 +178,26 @@ async function httpRequest(request: HttpRequest): Promise<HttpResponse> {
     }
   }
   return { status: response.status, headers: Object.fromEntries(response.headers), body };
+}
+
+/** Reads a body, stopping at `maxBytes` so a huge download never fills the worker's memory. */
+async function readBody(response: Response, request: HttpRequest): Promise<Buffer> {
+  const limit = request.maxBytes ?? Infinity;
+  const tooLarge = (size: number | string) =>
+    new NodeError('MESSAGE_TOO_LARGE', `${request.method ?? 'GET'} ${redactUrl(request.url)} answered ${size} bytes; the limit is ${limit}`);
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(declared);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (response.body) {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > limit) throw tooLarge(`more than ${limit}`); // leaving the loop cancels the stream
+      chunks.push(Buffer.from(chunk));
+    }
+  }
+  return Buffer.concat(chunks);
 }

@@ -14,6 +14,7 @@ import { credentialsRoutes, messagesRoutes } from './routes/misc.routes.js';
 import { listsRoutes } from './routes/lists.routes.js';
 import { contactScoreRoutes, scoringRoutes } from './routes/scoring.routes.js';
 import { segmentsRoutes } from './routes/segments.routes.js';
+import { templatesRoutes } from './routes/templates.routes.js';
 import { sendGateRoutes } from './routes/send-gate.routes.js';
 import { SendGate } from '../send-gate/send-gate.js';
 import { telegramRoutes } from './routes/telegram.routes.js';
@@ -111,6 +112,7 @@ export function createApi(options: ApiOptions): Express {
   v1.use('/credentials', credentialsRoutes(store));
   v1.use('/messages', messagesRoutes(store));
   v1.use('/lists', listsRoutes(store));
+  v1.use('/templates', templatesRoutes(store));
   v1.use('/segments', segmentsRoutes(store, segments));
   v1.use('/scoring', scoringRoutes(scoring));
   // Channel nodes running inside n8n ask this gate; the public URL is known once the server listens.

@@ -5,6 +5,7 @@ import { credentialsStore } from './credentials.store.js';
 import { journeysStore } from './journeys.store.js';
 import { listsStore } from './lists.store.js';
 import { messagesStore } from './messages.store.js';
+import { templatesStore } from './templates.store.js';
 import { workflowsStore } from './workflows.store.js';
 import { workspacesStore } from './workspaces.store.js';
 
@@ -14,6 +15,7 @@ export type { CredentialInfo } from './credentials.store.js';
 export type { JourneyRecord, JourneyStatus, JourneyStep } from './journeys.store.js';
 export type { MessageRecord } from './messages.store.js';
 export type { StaticList } from './lists.store.js';
+export { TemplateNameTakenError, type EmailTemplateContent, type EmailTemplateVersion } from './templates.store.js';
 export type { WorkflowSummary, WorkflowVersion } from './workflows.store.js';
 
 /** Every table the runtime owns, behind workspace-scoped functions. */
@@ -28,6 +30,7 @@ export function createStore(db: Db, secret: string) {
     journeys: journeysStore(db),
     messages: messagesStore(db),
     lists: listsStore(db),
+    templates: templatesStore(db),
   };
 }
 

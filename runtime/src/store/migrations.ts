@@ -409,6 +409,43 @@ migrations['0009_segment_deferred'] = {
   },
 };
 
+// Email templates by reference. A template keeps every version (an edit adds one); the
+// template row points at the latest. A journey records the version it first rendered, so a
+// retried step or a later email of the same journey is not changed by an edit mid-flight.
+migrations['0010_email_templates'] = {
+  async up(db: Knex) {
+    await db.schema.createTable('templates', (t) => {
+      t.uuid('id').primary().defaultTo(db.raw('gen_random_uuid()'));
+      t.uuid('workspace_id').notNullable().references('workspaces.id').onDelete('CASCADE');
+      t.text('name').notNullable();
+      t.integer('version').notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.unique(['workspace_id', 'name']);
+    });
+    await db.schema.createTable('template_versions', (t) => {
+      t.uuid('template_id').notNullable().references('templates.id').onDelete('CASCADE');
+      t.integer('version').notNullable();
+      t.text('subject').notNullable();
+      t.text('mjml').notNullable();
+      t.text('text');
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      t.primary(['template_id', 'version']);
+    });
+    await db.schema.createTable('journey_templates', (t) => {
+      t.text('journey_id').notNullable().references('journeys.id').onDelete('CASCADE');
+      t.uuid('template_id').notNullable().references('templates.id').onDelete('CASCADE');
+      t.integer('version').notNullable();
+      t.primary(['journey_id', 'template_id']);
+      t.index(['template_id']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('journey_templates');
+    await db.schema.dropTableIfExists('template_versions');
+    await db.schema.dropTableIfExists('templates');
+  },
+};
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,

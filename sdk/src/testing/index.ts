@@ -10,8 +10,10 @@ import type {
   HttpRequest,
   HttpResponse,
   NodeContext,
+  NodeBinary,
   NodeItem,
   NodeLogger,
+  StoredTemplate,
 } from '../context.js';
 import type { DefinedNodeClass } from '../define-node.js';
 
@@ -34,7 +36,11 @@ export interface MockContextOptions {
     /** Lists (ids or names) the contact is on; `setListMembership` edits this. */
     lists?: string[];
     score?: number;
+    /** Stored email templates, found by id or name (the last version given of a name wins). */
+    templates?: StoredTemplate[];
   };
+  /** n8n binary data of the input items: `binary[itemIndex][property]`. */
+  binary?: Array<Record<string, NodeBinary>>;
   node?: { name?: string; type?: string; typeVersion?: number };
 }
 
@@ -111,6 +117,8 @@ export function createMockContext(options: MockContextOptions = {}): MockContext
       state.score = change.operation === 'set' ? change.points : previous + (change.operation === 'add' ? change.points : -change.points);
       return { previous, score: state.score };
     },
+    template: async (_itemIndex: number, ref: string) =>
+      (options.campaign?.templates ?? []).filter((t) => t.id === ref || t.name === ref).sort((a, b) => b.version - a.version)[0] ?? null,
   };
 
   return {
@@ -138,6 +146,7 @@ export function createMockContext(options: MockContextOptions = {}): MockContext
     },
     continueOnFail: () => options.continueOnFail ?? false,
     http: options.http ?? (async () => { throw new Error('mock context: no http handler given'); }),
+    getBinary: async (itemIndex: number, property: string) => options.binary?.[itemIndex]?.[property],
   };
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { isNodeError, type NodeItem } from '@campaignos/sdk';
+import { isNodeError, type HttpRequest, type HttpResponse, type NodeItem } from '@campaignos/sdk';
 import { createMockContext, runNode, type MockContextOptions } from '@campaignos/sdk/testing';
 import { Email } from './Email.node.js';
 import { clearRenderCache, renderCacheStats } from './render.js';
@@ -92,12 +92,13 @@ function context(overrides: Partial<MockContextOptions> = {}) {
   });
 }
 
-async function rejectsWithCode(promise: Promise<unknown>, code: string, retryable?: boolean) {
+async function rejectsWithCode(promise: Promise<unknown>, code: string, retryable?: boolean, message?: RegExp) {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isNodeError(error), `expected a NodeError, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
     assert.equal(error.itemIndex, 0);
     if (retryable !== undefined) assert.equal(error.retryable, retryable);
+    if (message) assert.match(error.message, message);
     return true;
   });
 }
@@ -117,11 +118,15 @@ describe('Email node', () => {
     assert.equal(group, 'channel');
     assert.equal(channel, 'email');
     assert.equal(description.name, 'email');
-    assert.deepEqual(description.credentials, [{ name: 'campaignOsSmtp', required: true }]);
+    assert.deepEqual(description.credentials, [
+      { name: 'campaignOsSmtp', required: true },
+      { name: 'campaignOsApi', required: false },
+    ]);
     assert.deepEqual(
       description.properties.map((p) => p.name),
-      ['toEmail', 'subject', 'mjml', 'text', 'replyTo'],
+      ['toEmail', 'templateSource', 'template', 'subject', 'mjml', 'text', 'replyTo', 'attachments'],
     );
+    assert.equal(description.properties[1]?.default, 'inline', 'existing workflows keep inline MJML');
     assert.equal(description.properties[0]?.default, '={{ $json.contact.email }}');
   });
 
@@ -281,5 +286,143 @@ describe('Email node', () => {
     assert.equal((out?.[0]?.json.error as { code: string }).code, 'RECIPIENT_INVALID');
     assert.equal((out?.[1]?.json.email as { status: string }).status, 'sent');
     assert.equal(sink.received.length, 1);
+  });
+
+  describe('stored templates', () => {
+    const stored = (version: number, subject: string) => ({ id: 'tpl-1', name: 'welcome', version, subject, mjml: MJML.replace('Hi', `v${version} Hi`) });
+
+    it('renders the latest stored version by name and records which one', async () => {
+      const ctx = context({
+        parameters: { toEmail: 'ada@example.com', templateSource: 'stored', template: 'welcome' },
+        campaign: {
+          contact: { id: 'c-1', email: 'ada@example.com', attributes: { firstName: 'Ada' } },
+          templates: [stored(1, 'Old {{ contact.firstName }}'), stored(2, 'New {{ contact.firstName }}')],
+        },
+      });
+      const [out] = await runNode(Email, ctx);
+      assert.deepEqual(out?.[0]?.json.email, { status: 'sent', messageId: 'mock-message-1', template: { id: 'tpl-1', name: 'welcome', version: 2 } });
+      assert.equal(ctx.deliveries[0]?.envelope.summary, 'New Ada (template welcome v2)');
+      const mail = await sink.parse(0);
+      assert.equal(mail.subject, 'New Ada');
+      assert.match(String(mail.html), /v2 Hi Ada,/);
+    });
+
+    it('keeps inline MJML when the source is inline, whatever templates exist', async () => {
+      const ctx = context({
+        parameters: { toEmail: 'ada@example.com', templateSource: 'inline', template: 'welcome', subject: 'Inline {{ contact.firstName }}', mjml: MJML },
+        campaign: { contact: { email: 'ada@example.com', attributes: { firstName: 'Ada' } }, templates: [stored(1, 'Stored')] },
+      });
+      await runNode(Email, ctx);
+      assert.equal((await sink.parse(0)).subject, 'Inline Ada');
+    });
+
+    it('refuses an unknown template, naming it, before asking the gate', async () => {
+      const ctx = context({
+        parameters: { toEmail: 'ada@example.com', templateSource: 'stored', template: 'nope' },
+        campaign: { contact: { email: 'ada@example.com' }, templates: [stored(1, 'Hi')] },
+      });
+      await rejectsWithCode(runNode(Email, ctx), 'INVALID_PARAMETER', false, /"nope"/);
+      assert.equal(ctx.deliveries.length, 0);
+    });
+
+    it('needs CampaignOS services (the API credential in n8n) for a stored template', async () => {
+      const ctx = context({ campaign: undefined, parameters: { toEmail: 'ada@example.com', templateSource: 'stored', template: 'welcome' } });
+      await rejectsWithCode(runNode(Email, ctx), 'INVALID_PARAMETER', false, /CampaignOS API credential/);
+      assert.equal(sink.received.length, 0);
+    });
+  });
+
+  describe('attachments', () => {
+    const PDF = Buffer.from('%PDF-1.4 fake invoice \u0000\u00ff bytes', 'latin1');
+    const served = (status: number, body: Buffer = PDF, type = 'application/pdf') => {
+      const requests: HttpRequest[] = [];
+      const http = async (request: HttpRequest): Promise<HttpResponse> => {
+        requests.push(request);
+        return { status, headers: { 'content-type': type }, body };
+      };
+      return { http, requests };
+    };
+    const withAttachments = (attachments: unknown, overrides: Partial<MockContextOptions> = {}) =>
+      context({ parameters: { toEmail: 'ada@example.com', subject: 'Hi', mjml: MJML, attachments }, ...overrides });
+
+    it('attaches inline base64 content and a fetched URL, with names, types and bytes', async () => {
+      const { http, requests } = served(200, PDF, 'application/pdf; name=x');
+      const ctx = withAttachments(
+        {
+          url: [{ url: 'https://files.example/invoices/A-17.pdf?token=s3cret', filename: '' }],
+          inline: [{ filename: 'ticket.txt', contentType: 'text/plain', content: Buffer.from('Seat 12A').toString('base64') }],
+        },
+        { http },
+      );
+      await runNode(Email, ctx);
+      assert.deepEqual(requests.map((r) => [r.url, r.responseType]), [['https://files.example/invoices/A-17.pdf?token=s3cret', 'binary']]);
+      const mail = await sink.parse(0);
+      const files = mail.attachments
+        .map((a) => ({ name: a.filename, type: a.contentType, bytes: a.content.toString('base64') }))
+        .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      assert.deepEqual(files, [
+        { name: 'A-17.pdf', type: 'application/pdf', bytes: PDF.toString('base64') },
+        { name: 'ticket.txt', type: 'text/plain', bytes: Buffer.from('Seat 12A').toString('base64') },
+      ]);
+    });
+
+    it('does not fetch anything for a suppressed contact', async () => {
+      const { http, requests } = served(200);
+      const ctx = withAttachments({ url: [{ url: 'https://files.example/a.pdf' }] }, { http, campaign: { contact: { email: 'ada@example.com' }, suppressed: true } });
+      const [out] = await runNode(Email, ctx);
+      assert.equal((out?.[0]?.json.email as { status: string }).status, 'skipped');
+      assert.equal(requests.length, 0);
+    });
+
+    it('attaches an n8n binary property of the item', async () => {
+      const ctx = withAttachments({ binary: [{ property: 'data', filename: '' }] }, { campaign: undefined, binary: [{ data: { data: PDF, mimeType: 'application/pdf', fileName: 'scan.pdf' } }] });
+      await runNode(Email, ctx);
+      const [file] = (await sink.parse(0)).attachments;
+      assert.equal(file?.filename, 'scan.pdf');
+      assert.equal(file?.contentType, 'application/pdf');
+      assert.ok(file?.content.equals(PDF));
+    });
+
+    it('refuses attachments over the 10 MB total, fetching no more than the budget', async () => {
+      const big = Buffer.alloc(6 * 1024 * 1024, 1);
+      const { http, requests } = served(200, big);
+      const ctx = withAttachments(
+        { url: [{ url: 'https://files.example/a.bin' }], inline: [{ filename: 'b.bin', contentType: 'application/octet-stream', content: big.toString('base64') }] },
+        { http },
+      );
+      await rejectsWithCode(runNode(Email, ctx), 'MESSAGE_TOO_LARGE', false, /files\.example\/a\.bin/);
+      assert.ok((requests[0]?.maxBytes ?? Infinity) < 4 * 1024 * 1024, 'the fetch is told how much room is left');
+      assert.equal(sink.received.length, 0);
+    });
+
+    it('maps a 4xx to INVALID_PARAMETER and a 5xx to retryable PROVIDER_UNAVAILABLE, never leaking query or user info', async () => {
+      for (const [status, code, retryable] of [[404, 'INVALID_PARAMETER', false], [503, 'PROVIDER_UNAVAILABLE', true]] as const) {
+        const { http } = served(status);
+        const ctx = withAttachments({ url: [{ url: 'https://bob:pw@files.example/x.pdf?sig=s3cret' }] }, { http });
+        await assert.rejects(runNode(Email, ctx), (e: unknown) => {
+          assert.ok(isNodeError(e));
+          assert.equal(e.code, code);
+          assert.equal(e.retryable, retryable);
+          assert.match(e.message, /https:\/\/files\.example\/x\.pdf/);
+          assert.doesNotMatch(`${e.message} ${e.description ?? ''}`, /s3cret|bob|pw@/);
+          return true;
+        });
+      }
+      const unreachable = withAttachments({ url: [{ url: 'https://files.example/x.pdf?sig=s3cret' }] }, {
+        http: async () => {
+          throw new Error('connect ECONNREFUSED https://files.example/x.pdf?sig=s3cret');
+        },
+      });
+      await rejectsWithCode(runNode(Email, unreachable), 'PROVIDER_UNAVAILABLE', true, /^(?!.*s3cret)/);
+      assert.equal(sink.received.length, 0);
+    });
+
+    it('refuses a URL that is not http(s) and content that is not base64, before asking the gate', async () => {
+      for (const attachments of [{ url: [{ url: 'file:///etc/passwd' }] }, { inline: [{ filename: 'a.txt', contentType: 'text/plain', content: 'not base64!' }] }]) {
+        const ctx = withAttachments(attachments);
+        await rejectsWithCode(runNode(Email, ctx), 'INVALID_PARAMETER', false);
+        assert.equal(ctx.deliveries.length, 0);
+      }
+    });
   });
 });

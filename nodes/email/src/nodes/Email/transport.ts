@@ -24,6 +24,8 @@ export interface OutgoingEmail {
   messageId: string;
   /** Adds `List-Unsubscribe` and, for a one-click endpoint, `List-Unsubscribe-Post` (RFC 8058). */
   unsubscribe?: { url: string; oneClick: boolean };
+  /** Files as bytes in memory (the transport refuses paths and URLs). */
+  attachments?: Array<{ filename: string; contentType: string; content: Buffer }>;
 }
 
 export interface SentEmail {
@@ -94,6 +96,7 @@ export async function sendEmail(credentials: SmtpCredentials, email: OutgoingEma
       text: email.text,
       messageId: messageIdHeader,
       headers,
+      attachments: email.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
     });
     return { messageIdHeader: info.messageId ?? messageIdHeader, response: info.response ?? '' };
   } catch (error) {
