@@ -52,6 +52,11 @@ export async function startSmtpSink(options: { user?: string; password?: string 
       });
     },
   });
+  // A sender that dies mid-session (the durability tests SIGKILL workers on purpose) resets its
+  // socket; smtp-server reports that as an 'error' event, which must not crash the test process.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') console.error(`smtp sink: ${error.message}`);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
   return {
