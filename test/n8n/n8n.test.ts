@@ -155,7 +155,7 @@ const EXAMPLES: Example[] = [
       return {
         credentials: [smtpCredential('CosSmtpTooLarge1', sink.port, { user: SMTP_USER, password: SMTP_PASSWORD })],
         async check(result) {
-          assertFailedWith(result, /MESSAGE_TOO_LARGE: The rendered email is \d+ bytes; the limit is 10485760/);
+          assertFailedWith(result, /MESSAGE_TOO_LARGE: The email with its attachments is \d+ bytes; the limit is 10485760/);
           assert.equal(sink.messages.length, 0);
         },
         stop: () => sink.close(),
