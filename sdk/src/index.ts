@@ -27,3 +27,5 @@ export { CampaignOsApi } from './campaign-api.credentials.js';
 export { CAMPAIGN_API_CREDENTIAL, createCampaignApiClient } from './campaign-api-client.js';
 export { redactUrl } from './n8n-host.js';
 export type { CampaignApiHost } from './campaign-api-client.js';
+export { templateVariables } from './template-variables.js';
+export type { TemplateSources } from './template-variables.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import mjml2html from 'mjml';
 import { Liquid, type Template } from 'liquidjs';
-import { NodeError, type ContactView } from '@campaignos/sdk';
+import { NodeError, templateVariables as sharedVariables, type ContactView } from '@campaignos/sdk';
 import { htmlToText } from './plain-text.js';
 
 // A full MJML compile costs milliseconds; a Liquid render of the compiled HTML costs
@@ -208,24 +208,7 @@ export interface VariableSources {
  * top level: `contact.firstName`), `event` (`name`, `properties`), `item`, `unsubscribe_url`.
  */
 export function templateVariables(sources: VariableSources): TemplateVariables {
-  const contact = isRecord(sources.contact) ? sources.contact : {};
-  const attributes = isRecord(contact.attributes) ? contact.attributes : {};
-  const event = isRecord(sources.event) ? sources.event : {};
-  return {
-    contact: {
-      // Attributes first: a custom attribute named `email` must not hide the real address.
-      ...attributes,
-      id: contact.id ?? null,
-      email: contact.email ?? null,
-      externalId: contact.externalId ?? null,
-      phone: contact.phone ?? null,
-      timeZone: contact.timeZone ?? null,
-      attributes,
-    },
-    event: { ...event, name: event.name ?? null, properties: isRecord(event.properties) ? event.properties : {} },
-    item: sources.item,
-    unsubscribe_url: sources.unsubscribeUrl ?? '',
-  };
+  return { ...sharedVariables(sources), unsubscribe_url: sources.unsubscribeUrl ?? '' };
 }
 
 function sha256(value: string): string {
@@ -293,8 +276,4 @@ function parseLiquid(liquid: Liquid, source: string, what: string): Template[] {
 /** Header values are one line: newlines in a rendered subject would be header injection. */
 function oneLine(value: string): string {
   return value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

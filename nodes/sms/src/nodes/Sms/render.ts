@@ -1,5 +1,5 @@
 import { Liquid, type Template } from 'liquidjs';
-import { NodeError, type ContactView } from '@campaignos/sdk';
+import { NodeError, templateVariables as sharedVariables, type ContactView } from '@campaignos/sdk';
 
 // The same Liquid setup as the email node's plain-text parts: no HTML escaping (an SMS is
 // plain text), no file system, and bounds on what one render may cost.
@@ -49,25 +49,5 @@ export interface VariableSources {
  * `properties`), `item`.
  */
 export function templateVariables(sources: VariableSources): TemplateVariables {
-  const contact = isRecord(sources.contact) ? sources.contact : {};
-  const attributes = isRecord(contact.attributes) ? contact.attributes : {};
-  const event = isRecord(sources.event) ? sources.event : {};
-  return {
-    contact: {
-      // Attributes first: a custom attribute named `phone` must not hide the real number.
-      ...attributes,
-      id: contact.id ?? null,
-      email: contact.email ?? null,
-      externalId: contact.externalId ?? null,
-      phone: contact.phone ?? null,
-      timeZone: contact.timeZone ?? null,
-      attributes,
-    },
-    event: { ...event, name: event.name ?? null, properties: isRecord(event.properties) ? event.properties : {} },
-    item: sources.item,
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return sharedVariables(sources);
 }

@@ -1,5 +1,5 @@
 import { Liquid, type Template } from 'liquidjs';
-import { NodeError, type ContactView } from '@campaignos/sdk';
+import { NodeError, templateVariables as sharedVariables, type ContactView } from '@campaignos/sdk';
 
 // Notifications are plain text shown by the browser, so nothing is HTML-escaped. `templates: {}`
 // replaces the file system: `{% include %}` and `{% render %}` can never read a file.
@@ -35,25 +35,5 @@ export function renderSnippet(source: string, variables: TemplateVariables, what
  * and each attribute at top level: `contact.firstName`), `event` (`name`, `properties`), `item`.
  */
 export function templateVariables(sources: { contact: ContactView | Record<string, unknown> | undefined; event: unknown; item: Record<string, unknown> }): TemplateVariables {
-  const contact = isRecord(sources.contact) ? sources.contact : {};
-  const attributes = isRecord(contact.attributes) ? contact.attributes : {};
-  const event = isRecord(sources.event) ? sources.event : {};
-  return {
-    contact: {
-      // Attributes first: a custom attribute named `id` must not hide the real one.
-      ...attributes,
-      id: contact.id ?? null,
-      email: contact.email ?? null,
-      externalId: contact.externalId ?? null,
-      phone: contact.phone ?? null,
-      timeZone: contact.timeZone ?? null,
-      attributes,
-    },
-    event: { ...event, name: event.name ?? null, properties: isRecord(event.properties) ? event.properties : {} },
-    item: sources.item,
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return sharedVariables(sources);
 }
